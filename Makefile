@@ -1,0 +1,25 @@
+# shopreport — the two commands of the README, plus a few helpers.
+# Each target does its own set-up (system packages when missing, .venv, the project installed).
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test setup lint clean
+
+demo:  ## generate the demo business, run the whole pipeline, print where the reports and mails are
+	@bash scripts/bootstrap.sh
+	$(BIN)/shopreport demo --dir demo --fresh
+
+test:  ## the test suite (real DuckDB, real SMTP server on 127.0.0.1, real PDFs, real Prefect runs)
+	@bash scripts/bootstrap.sh test
+	$(BIN)/python -m pytest
+
+setup:
+	@bash scripts/bootstrap.sh test
+
+lint:  ## SQL style (sqlfluff, settings in pyproject.toml)
+	@bash scripts/bootstrap.sh test
+	$(BIN)/sqlfluff lint transforms
+
+clean:
+	rm -rf demo .pytest_cache

@@ -1,0 +1,12 @@
+"""shopreport: raw e-commerce exports -> DuckDB warehouse -> daily reports by mail.
+
+The package is laid out by stage; each stage is plain functions, and the Prefect flows in
+``flows/daily_report.py`` wrap them thinly:
+
+- ``flows.settings``   the one configuration file (``shopreport.toml``)
+- ``flows.ingest``     recognise, decode, parse and load exports into ``raw_*`` tables
+- ``flows.warehouse``  the DuckDB file: schema, transform runner, checks
+- ``flows.reports``    report context from ``rpt_*`` tables, charts, HTML and PDF
+- ``flows.delivery``   mail (SMTP or a local outbox folder)
+- ``flows.demo``       a deterministic demo business that writes real-format exports
+"""

@@ -1,0 +1,228 @@
+"""The ``shopreport`` command (``python -m flows`` is the same).
+
+Every command that touches the warehouse runs as a Prefect flow; with no Prefect server
+configured it runs locally on a temporary one (see README, "Running on a schedule").
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+EXAMPLES = {
+    "demo": "example: shopreport demo --dir ./shopreport-demo --fresh",
+    "run": "example: shopreport run daily --date 2026-11-22 --config shopreport.toml",
+    "ingest": "example: shopreport ingest ~/Downloads/ExportOrderList_2026-11-22.csv --shop tmall_flagship",
+    "build": "example: shopreport build --config shopreport.toml",
+    "profiles": "example: shopreport profiles",
+    "inspect": "example: shopreport inspect ~/Downloads/orders_export_1.csv",
+}
+DEMO_MARKER = ".shopreport-demo"
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a date like 2026-11-22, got {value!r}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shopreport",
+        description="Turn the exports an e-commerce team downloads every morning (orders, 生意参谋 "
+                    "traffic, ad spend) into a DuckDB warehouse and a daily report by mail.",
+        epilog="Start with `shopreport demo`. The configuration is ./shopreport.toml unless --config "
+               "or $SHOPREPORT_CONFIG says otherwise.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EXAMPLES[name],
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        return p
+
+    def config_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", metavar="PATH", help="configuration file (default ./shopreport.toml)")
+
+    p = add("demo", "Generate a demo business (a Tmall and a Shopify shop, 430 days of real-format "
+                    "exports), run the whole pipeline and leave the reports in the archive and the "
+                    "mails in the outbox.")
+    p.add_argument("--dir", default="shopreport-demo", type=Path, help="where to put it (default ./shopreport-demo)")
+    p.add_argument("--end-date", type=_date, help="last business day of the demo (default: yesterday, Asia/Shanghai)")
+    p.add_argument("--days", type=int, default=430, help="days of history (default 430, at least 400 for year-over-year)")
+    p.add_argument("--seed", type=int, default=20261122, help="random seed (same seed, same files)")
+    p.add_argument("--fresh", action="store_true", help="delete an earlier demo in --dir first")
+    p.add_argument("--no-run", action="store_true", help="only write the files and the configuration")
+
+    p = add("run", "Run a report flow: ingest the inbox, build the warehouse, render and deliver.")
+    p.add_argument("kind", choices=["daily"], help="which report")
+    p.add_argument("--date", type=_date, help="business day to report (default: yesterday in report.timezone)")
+    p.add_argument("--scope", action="append", metavar="SHOP_ID",
+                   help="only this shop (or 'all'); repeatable. Default: every shop and all shops together")
+    p.add_argument("--no-ingest", action="store_true", help="report on what is already in the warehouse")
+    config_arg(p)
+
+    p = add("ingest", "Load exports into the warehouse: the inbox (inbox/<shop_id>/), or the files "
+                      "and folders given. Loading a file twice changes nothing.")
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the inbox)")
+    p.add_argument("--shop", metavar="SHOP_ID", help="the shop these files belong to (files outside the inbox)")
+    config_arg(p)
+
+    p = add("build", "Rebuild every transform layer (staging → intermediate → marts → reports) and run the checks.")
+    config_arg(p)
+
+    p = add("profiles", "List the export formats shopreport recognises (built-in and your own).")
+    config_arg(p)
+
+    p = add("inspect", "Show how a file would be read: detected profile, column mapping, first rows as parsed.")
+    p.add_argument("file", type=Path)
+    p.add_argument("--rows", type=int, default=5, help="how many parsed rows to show")
+    config_arg(p)
+    return parser
+
+
+def _prefect_defaults() -> None:
+    # offline machines: no telemetry attempts (STACK.md §0)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from flows.demo import generate_demo
+
+    target: Path = args.dir.resolve()
+    if args.days < 2:
+        raise SystemExit("error: --days must be at least 2")
+    if args.fresh and target.exists():
+        if not (target / DEMO_MARKER).exists():
+            raise SystemExit(f"error: {target} exists and is not a shopreport demo folder; "
+                             f"not deleting it (choose another --dir)")
+        shutil.rmtree(target)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / DEMO_MARKER).write_text("created by `shopreport demo`\n", encoding="utf-8")
+    end_date = args.end_date or _yesterday_shanghai()
+    started = time.perf_counter()
+    print(f"shopreport demo: writing {args.days} days of exports ending {end_date} into {target}")
+    manifest = generate_demo(target, end_date, days=args.days, seed=args.seed, progress=print)
+    print(f"  {len(manifest.files)} export files written in {time.perf_counter() - started:.1f}s")
+    config = target / "shopreport.toml"
+    if args.no_run:
+        print(f"configuration: {config}")
+        return 0
+    from flows.daily_report import daily_report
+    from flows.settings import load_settings
+
+    print("running the pipeline (ingest → build → render → deliver) as a Prefect flow …")
+    started = time.perf_counter()
+    deliveries = daily_report(config=str(config), report_date=end_date)
+    settings = load_settings(config)
+    print(f"\ndone in {time.perf_counter() - started:.1f}s.")
+    print(f"  configuration: {config}")
+    print(f"  warehouse:     {settings.warehouse_path}")
+    print(f"  reports:       {settings.archive_dir / 'daily'}")
+    for pdf in sorted((settings.archive_dir / "daily").glob(f"*/{end_date.isoformat()}/*.pdf")):
+        print(f"                 {pdf}")
+    print(f"  mails:         {settings.outbox_dir}")
+    for where in deliveries:
+        print(f"                 {where}")
+    return 0
+
+
+def _yesterday_shanghai() -> dt.date:
+    from zoneinfo import ZoneInfo
+    return (dt.datetime.now(ZoneInfo("Asia/Shanghai")) - dt.timedelta(days=1)).date()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from flows.daily_report import daily_report
+
+    deliveries = daily_report(config=args.config, report_date=args.date, scopes=args.scope,
+                              ingest=not args.no_ingest)
+    for where in deliveries:
+        print(f"delivered: {where}")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from flows.daily_report import ingest_files
+
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        raise SystemExit(f"error: no such file or folder: {missing[0]}")
+    report = ingest_files(config=args.config, paths=[str(p.resolve()) for p in args.paths] or None,
+                          shop_id=args.shop)
+    bad = report.count("refused") + report.count("unrecognised")
+    return 1 if bad else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from flows.daily_report import build_only
+
+    build_only(config=args.config)
+    return 0
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    from flows.ingest.profiles import load_profiles
+    from flows.settings import ConfigError, load_settings
+
+    user_dir = None
+    try:
+        user_dir = load_settings(args.config).profiles_dir
+    except ConfigError:
+        pass  # no configuration: built-ins only
+    for p in load_profiles(user_dir):
+        origin = "user" if p.user_defined else "built-in"
+        print(f"{p.name:28} {p.entity:9} {origin:8} {p.title}")
+        print(f"{'':28} recognised by: {', '.join(p.signature)}")
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from flows.ingest.inspect import inspect_file
+    from flows.settings import ConfigError, load_settings
+
+    settings = None
+    try:
+        settings = load_settings(args.config)
+    except ConfigError:
+        pass
+    print(inspect_file(args.file, settings, rows=args.rows))
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "run": cmd_run, "ingest": cmd_ingest, "build": cmd_build,
+            "profiles": cmd_profiles, "inspect": cmd_inspect}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    _prefect_defaults()
+    from flows.ingest.profiles import ProfileError
+    from flows.pipeline import NoDataForDate
+    from flows.settings import ConfigError
+    from flows.warehouse.build import BuildFailed, ModelError
+    from flows.warehouse.db import WarehouseBusy
+
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, ProfileError, ModelError, NoDataForDate, WarehouseBusy, BuildFailed) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,198 @@
+"""The report mail: a stdlib ``EmailMessage``, sent by SMTP or written to the outbox as ``.eml``.
+
+Structure (what Gmail, Outlook and Apple Mail all show correctly)::
+
+    multipart/mixed
+    ├── multipart/alternative
+    │   ├── text/plain
+    │   └── multipart/related
+    │       ├── text/html
+    │       └── image/png (Content-ID, referenced as cid: by the HTML)
+    └── application/pdf (attachment; a Chinese file name is kept, RFC 2231)
+
+With no ``mail.smtp_host`` the message is written to the outbox folder instead of being sent.
+The SMTP password is read from the environment (``MailSettings.password``) at send time and never
+appears in logs or in error messages.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from flows.reports.context import DailyReportContext
+    from flows.reports.render import RenderedEmail
+    from flows.settings import MailSettings
+
+
+class DeliveryError(RuntimeError):
+    """The report could not be delivered; the message says where and what failed (never the password)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What :func:`deliver` did."""
+
+    method: Literal["smtp", "outbox"]
+    message_id: str
+    recipients: tuple[str, ...]
+    path: Path | None = None  # the .eml file (outbox)
+    server: str = ""  # "host:port (security)" (smtp)
+    refused: tuple[str, ...] = ()  # recipients the server refused (smtp; the others got it)
+
+
+def report_subject(ctx: "DailyReportContext") -> str:
+    """``【日报】天猫旗舰店 2026-11-22 支付金额 ¥12.3万 周同比 +8%`` /
+    ``[Daily] All shops 2026-11-22 GMV ¥1.2M WoW +8%``.
+
+    The week-on-week part is left out when there is no comparison value.
+    """
+    labels = ctx.labels
+    gmv = ctx.tile("gmv")
+    if gmv is None:
+        return (labels["subject"].format(scope=ctx.scope_name, date=ctx.business_date.isoformat(),
+                                         metric=labels["metric.gmv"], value="")
+                .rstrip() + " " + labels["no_data"])
+    subject = labels["subject"].format(scope=ctx.scope_name, date=ctx.business_date.isoformat(),
+                                       metric=gmv.label, value=gmv.value_compact)
+    wow = gmv.comparison("last_week")
+    if wow is not None and wow.tone != "none":
+        subject += labels["subject_change"].format(label=labels["subject_wow"], change=wow.delta_compact)
+    return subject
+
+
+def _sender_domain(sender: str) -> str:
+    match = re.search(r"@([A-Za-z0-9.-]+)>?\s*$", sender)
+    return match.group(1) if match else "shopreport.local"
+
+
+def build_report_message(mail: "MailSettings", subject: str, rendered: "RenderedEmail",
+                         pdf_name: str, pdf: bytes) -> EmailMessage:
+    """The report mail: text + HTML (with its inline PNG images) + the PDF attached as ``pdf_name``."""
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = mail.sender
+    if mail.recipients:
+        message["To"] = ", ".join(mail.recipients)
+    message["Date"] = format_datetime(datetime.now(timezone.utc))
+    message["Message-ID"] = make_msgid(idstring="report", domain=_sender_domain(mail.sender))
+    message.set_content(rendered.text)
+    message.add_alternative(rendered.html, subtype="html")
+    html_part = message.get_payload()[-1]
+    for i, (cid, png) in enumerate(rendered.images.items(), start=1):
+        html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>",
+                              disposition="inline", filename=f"chart{i}.png")
+    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=pdf_name)
+    return message
+
+
+def deliver(message: EmailMessage, mail: "MailSettings", outbox_dir: Path) -> Delivery:
+    """Send ``message`` by SMTP, or write it to ``outbox_dir`` when no SMTP host is configured."""
+    if mail.uses_outbox:
+        path = _write_outbox(message, Path(outbox_dir))
+        return Delivery(method="outbox", message_id=str(message["Message-ID"]),
+                        recipients=tuple(mail.recipients), path=path)
+    return _send_smtp(message, mail)
+
+
+# ----------------------------------------------------------------------------------------------
+# outbox
+# ----------------------------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\s]+')
+
+
+def _eml_name(subject: str, now: datetime, max_bytes: int = 180) -> str:
+    stem = _UNSAFE.sub("_", subject).strip("._") or "report"
+    while len(stem.encode("utf-8")) > max_bytes:
+        stem = stem[:-1]
+    return f"{now.strftime('%Y%m%dT%H%M%S')}_{stem}"
+
+
+def _write_outbox(message: EmailMessage, outbox_dir: Path) -> Path:
+    """Write the message as ``<timestamp>_<subject>.eml``: a temp file, then a rename."""
+    try:
+        outbox_dir.mkdir(parents=True, exist_ok=True)
+        stem = _eml_name(str(message["Subject"] or ""), datetime.now())
+        target = outbox_dir / f"{stem}.eml"
+        n = 2
+        while target.exists():
+            target = outbox_dir / f"{stem}_{n}.eml"
+            n += 1
+        fd, tmp = tempfile.mkstemp(dir=outbox_dir, prefix=".", suffix=".eml.tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(message.as_bytes())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise DeliveryError(f"cannot write the report mail to the outbox {outbox_dir}: {exc}") from exc
+    return target
+
+
+# ----------------------------------------------------------------------------------------------
+# SMTP
+# ----------------------------------------------------------------------------------------------
+
+def _scrub(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+def _send_smtp(message: EmailMessage, mail: "MailSettings") -> Delivery:
+    where = f"{mail.smtp_host}:{mail.smtp_port} ({mail.security})"
+    recipients = tuple(mail.recipients)
+    if not recipients:
+        raise DeliveryError(f"cannot send the report via SMTP {where}: no recipients (set mail.to)")
+    password = mail.password if mail.user else ""
+    if mail.user and not password:
+        raise DeliveryError(f"cannot send the report via SMTP {where}: mail.smtp_user is set but "
+                            f"the environment variable {mail.password_env} is empty")
+    step = "connect"
+    try:
+        context = ssl.create_default_context()
+        if mail.security == "ssl":
+            server: smtplib.SMTP = smtplib.SMTP_SSL(mail.smtp_host, mail.smtp_port,
+                                                    timeout=mail.timeout_seconds, context=context)
+        else:
+            server = smtplib.SMTP(mail.smtp_host, mail.smtp_port, timeout=mail.timeout_seconds)
+        with server:
+            if mail.security == "starttls":
+                step = "STARTTLS"
+                server.starttls(context=context)
+            if mail.user:
+                step = f"login as {mail.user}"
+                server.login(mail.user, password)
+            step = "send"
+            refused = server.send_message(message, from_addr=mail.sender, to_addrs=list(recipients))
+    except smtplib.SMTPAuthenticationError as exc:
+        detail = _scrub(_describe(exc), password)
+        raise DeliveryError(f"cannot send the report via SMTP {where}: {step} failed: {detail} "
+                            f"(check mail.smtp_user and {mail.password_env})") from None
+    except (smtplib.SMTPException, OSError) as exc:
+        detail = _scrub(_describe(exc), password)
+        raise DeliveryError(f"cannot send the report via SMTP {where}: {step} failed: {detail}") from None
+    return Delivery(method="smtp", message_id=str(message["Message-ID"]), recipients=recipients,
+                    server=where, refused=tuple(sorted(refused)))
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return f"{type(exc).__name__} {exc.smtp_code} {text}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return f"{type(exc).__name__}: all recipients refused ({', '.join(sorted(exc.recipients))})"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

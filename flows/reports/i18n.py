@@ -1,0 +1,448 @@
+"""Report languages: labels and number/date formats, one dict per language.
+
+Each language is one entry of :data:`LANGUAGES`: ``labels`` (every text a report shows) and
+``format`` (how numbers and dates are written). Adding a language means adding one dict with the
+same keys (:func:`get_locale` checks that none is missing). Nothing here reads configuration.
+
+Formats (zh-CN / en):
+
+- money: ``¥12.3万`` (≥ 10,000; ``¥1.23亿`` from 100 million) and ``¥1,234.56`` below /
+  ``¥123,456`` from 1,000 up and ``$45.67`` below; compact (mail subjects): ``¥12.3万`` /
+  ``¥1.2M``. Currency symbols by code (CNY ¥, USD $, otherwise the code).
+- percentages ``3.21%``; changes ``+8.3%``; percentage points ``+0.4个百分点`` / ``+0.4pp``.
+- dates ``2026年11月22日 周日`` / ``Sun 22 Nov 2026``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+DEFAULT_LANGUAGE = "zh-CN"
+
+CURRENCY_SYMBOLS: Mapping[str, str] = {"CNY": "¥", "USD": "$"}
+
+ZH_CN: dict[str, Any] = {
+    "format": {
+        # (threshold, unit, decimals), largest first; applied to every money value ≥ threshold
+        "money_units": [(100_000_000, "亿", 2), (10_000, "万", 1)],
+        "money_compact_units": [(100_000_000, "亿", 2), (10_000, "万", 1)],
+        "money_decimals": 2,
+        "money_whole_from": None,  # from this amount on, money is written without decimals
+        "pp_suffix": "个百分点",
+        "missing": "–",
+        "date_long": "{year}年{month}月{day}日 {weekday}",
+        "date_short": "{month}月{day}日",
+        "date_axis": "{month}/{day}",
+        "weekdays": ["周一", "周二", "周三", "周四", "周五", "周六", "周日"],
+        "months": ["1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月", "9月", "10月", "11月", "12月"],
+    },
+    "labels": {
+        "report_title": "日报",
+        "report_heading": "{scope} 日报",
+        "all_shops": "全部店铺",
+        "subject": "【日报】{scope} {date} {metric} {value}",
+        "subject_change": " {label} {change}",
+        "subject_wow": "周同比",
+        "file_stem": "日报_{scope_name}_{date}",
+        "page_footer_css": '"第 " counter(page) " / " counter(pages) " 页"',
+        "subtitle": "业务日期：{date} · 金额单位：{currency}",
+        "legend_item": "{label}：{long_label}（{date}）",
+        "list_sep": "；",
+        "term_sep": "：",
+        "see_pdf": "完整报告见附件 PDF。",
+        "no_data": "当日无数据",
+        # headline metrics
+        "metric.gmv": "支付金额",
+        "metric.visitors": "访客数",
+        "metric.conversion": "支付转化率",
+        "metric.aov": "客单价",
+        "metric.paying_buyers": "支付买家数",
+        "metric.refund_amount": "成功退款金额",
+        "metric.net_sales": "净销售额",
+        "metric.ad_cost": "推广花费",
+        "metric.roas": "投入产出比",
+        # comparisons
+        "compare.prev_day": "环比",
+        "compare.last_week": "上周同期",
+        "compare.last_year": "同比",
+        "compare_long.prev_day": "较前一日",
+        "compare_long.last_week": "较上周同一天",
+        "compare_long.last_year": "较去年同期（364天前，同星期）",
+        "compare_legend": "对比：",
+        # sections
+        "section.headline": "核心指标",
+        "section.trend": "近30天趋势",
+        "section.funnel": "转化漏斗",
+        "section.traffic_sources": "流量来源",
+        "section.ad_campaigns": "推广投产（按计划）",
+        "section.refunds": "退款",
+        "section.refund_products": "退款金额最高的商品",
+        "section.top_products": "热销商品",
+        "section.data_quality": "数据质量",
+        "section.glossary": "指标说明",
+        # chart
+        "chart.gmv": "支付金额",
+        "chart.net_sales": "净销售额",
+        "chart.ad_cost": "推广花费",
+        "chart.alt": "近30天支付金额、净销售额与推广花费趋势图",
+        # funnel
+        "funnel.visitors": "访客",
+        "funnel.add_to_cart_users": "加购人数",
+        "funnel.order_buyers": "下单买家数",
+        "funnel.paying_buyers": "支付买家数",
+        # table headers
+        "col.step": "环节",
+        "col.users": "人数",
+        "col.rate_from_previous": "上一步转化率",
+        "col.rate_from_top": "访客转化率",
+        "col.source": "来源",
+        "col.visitors": "访客数",
+        "col.paying_buyers": "支付买家数",
+        "col.paid_amount": "支付金额",
+        "col.conversion": "转化率",
+        "col.visitor_share": "访客占比",
+        "col.channel": "渠道",
+        "col.campaign": "计划",
+        "col.impressions": "展现量",
+        "col.clicks": "点击量",
+        "col.ctr": "点击率",
+        "col.cpc": "平均点击花费",
+        "col.cost": "花费",
+        "col.attributed_revenue": "成交金额",
+        "col.roas": "投产比",
+        "col.breakeven_roas": "保本投产比",
+        "col.flag": "状态",
+        "col.rank": "排名",
+        "col.product": "商品",
+        "col.gmv": "支付金额",
+        "col.quantity": "件数",
+        "col.refund_amount": "退款金额",
+        "col.refund_lines": "退款笔数",
+        "col.shop": "店铺",
+        "col.file": "文件",
+        "col.entity": "数据类型",
+        "col.coverage": "覆盖日期",
+        "col.rows_read": "读取行数",
+        "col.rows_loaded": "入库行数",
+        "col.rows_rejected": "拒绝行数",
+        "col.term": "指标",
+        "col.definition": "定义",
+        # flags and notes
+        "flag.below_breakeven": "低于保本",
+        "flag.ok": "",
+        "refunds.rate": "退款率",
+        "refunds.amount": "成功退款金额",
+        "refunds.lines": "退款笔数",
+        "refunds.gmv": "当日支付金额",
+        "dq.run": "最近一次导入：{run_id}（{at}）",
+        "dq.no_run": "没有导入记录。",
+        "dq.no_files": "最近一次导入没有本店铺的文件。",
+        "dq.totals": "共 {files} 个文件，读取 {read} 行，入库 {loaded} 行，拒绝 {rejected} 行",
+        "dq.missing": "当日缺少的数据：",
+        "dq.missing_item": "{shop}：{entity}",
+        "dq.all_present": "当日各类数据均已到齐。",
+        "dq.rejects_warning": "有行被拒绝，详见导入记录（rejects 表）。",
+        "empty_table": "无数据",
+        "entity.orders": "订单",
+        "entity.traffic": "流量",
+        "entity.ad_spend": "推广",
+        "entity.refunds": "退款",
+        # ad channels and traffic sources (unknown codes are shown as they are)
+        "channel.ztc": "直通车",
+        "channel.wanxiangtai": "万相台",
+        "channel.jingzhuntong": "京准通",
+        "channel.duoduo": "多多推广",
+        "channel.qianchuan": "巨量千川",
+        "channel.google_ads": "Google Ads",
+        "channel.meta_ads": "Meta Ads",
+        "source.all": "全店",
+        "source.search": "搜索",
+        "source.recommend": "推荐",
+        "source.direct": "直接访问",
+        "source.paid": "付费流量",
+        "source.ads": "广告",
+        "source.social": "社交",
+        "source.content": "内容",
+        "source.other": "其他",
+    },
+}
+
+EN: dict[str, Any] = {
+    "format": {
+        "money_units": [],
+        "money_compact_units": [(1_000_000_000, "B", 1), (1_000_000, "M", 1), (1_000, "K", 1)],
+        "money_decimals": 2,
+        "money_whole_from": 1_000,
+        "pp_suffix": "pp",
+        "missing": "n/a",
+        "date_long": "{weekday} {day} {month_name} {year}",
+        "date_short": "{day} {month_name}",
+        "date_axis": "{day} {month_name}",
+        "weekdays": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+        "months": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"],
+    },
+    "labels": {
+        "report_title": "Daily report",
+        "report_heading": "Daily report: {scope}",
+        "all_shops": "All shops",
+        "subject": "[Daily] {scope} {date} {metric} {value}",
+        "subject_change": " {label} {change}",
+        "subject_wow": "WoW",
+        "file_stem": "daily_report_{scope_id}_{date}",
+        "page_footer_css": '"Page " counter(page) " of " counter(pages)',
+        "subtitle": "Business day: {date} · amounts in {currency}",
+        "legend_item": "{label}: {long_label} ({date})",
+        "list_sep": "; ",
+        "term_sep": ": ",
+        "see_pdf": "The full report is in the attached PDF.",
+        "no_data": "No data for this day",
+        "metric.gmv": "GMV",
+        "metric.visitors": "Visitors",
+        "metric.conversion": "Conversion",
+        "metric.aov": "AOV",
+        "metric.paying_buyers": "Paying buyers",
+        "metric.refund_amount": "Refunds",
+        "metric.net_sales": "Net sales",
+        "metric.ad_cost": "Ad cost",
+        "metric.roas": "ROAS",
+        "compare.prev_day": "DoD",
+        "compare.last_week": "WoW",
+        "compare.last_year": "YoY",
+        "compare_long.prev_day": "vs the day before",
+        "compare_long.last_week": "vs the same weekday last week",
+        "compare_long.last_year": "vs the same weekday last year (364 days)",
+        "compare_legend": "Compared:",
+        "section.headline": "Headline",
+        "section.trend": "Last 30 days",
+        "section.funnel": "Funnel",
+        "section.traffic_sources": "Traffic sources",
+        "section.ad_campaigns": "Ad ROI by campaign",
+        "section.refunds": "Refunds",
+        "section.refund_products": "Most refunded products",
+        "section.top_products": "Top products",
+        "section.data_quality": "Data quality",
+        "section.glossary": "Glossary",
+        "chart.gmv": "GMV",
+        "chart.net_sales": "Net sales",
+        "chart.ad_cost": "Ad cost",
+        "chart.alt": "GMV, net sales and ad cost over the last 30 days",
+        "funnel.visitors": "Visitors",
+        "funnel.add_to_cart_users": "Added to cart",
+        "funnel.order_buyers": "Ordering buyers",
+        "funnel.paying_buyers": "Paying buyers",
+        "col.step": "Step",
+        "col.users": "Users",
+        "col.rate_from_previous": "From previous",
+        "col.rate_from_top": "From visitors",
+        "col.source": "Source",
+        "col.visitors": "Visitors",
+        "col.paying_buyers": "Paying buyers",
+        "col.paid_amount": "GMV",
+        "col.conversion": "Conversion",
+        "col.visitor_share": "Share",
+        "col.channel": "Channel",
+        "col.campaign": "Campaign",
+        "col.impressions": "Impressions",
+        "col.clicks": "Clicks",
+        "col.ctr": "CTR",
+        "col.cpc": "CPC",
+        "col.cost": "Cost",
+        "col.attributed_revenue": "Revenue",
+        "col.roas": "ROAS",
+        "col.breakeven_roas": "Breakeven",
+        "col.flag": "Status",
+        "col.rank": "#",
+        "col.product": "Product",
+        "col.gmv": "GMV",
+        "col.quantity": "Units",
+        "col.refund_amount": "Refunded",
+        "col.refund_lines": "Lines",
+        "col.shop": "Shop",
+        "col.file": "File",
+        "col.entity": "Data",
+        "col.coverage": "Covers",
+        "col.rows_read": "Read",
+        "col.rows_loaded": "Loaded",
+        "col.rows_rejected": "Rejected",
+        "col.term": "Term",
+        "col.definition": "Definition",
+        "flag.below_breakeven": "Below breakeven",
+        "flag.ok": "",
+        "refunds.rate": "Refund rate",
+        "refunds.amount": "Refunds",
+        "refunds.lines": "Refunded lines",
+        "refunds.gmv": "GMV of the day",
+        "dq.run": "Latest load: {run_id} ({at})",
+        "dq.no_run": "No loads recorded.",
+        "dq.no_files": "The latest load had no files for this shop.",
+        "dq.totals": "{files} files, {read} rows read, {loaded} loaded, {rejected} rejected",
+        "dq.missing": "Missing for the day:",
+        "dq.missing_item": "{shop}: {entity}",
+        "dq.all_present": "All data for the day has arrived.",
+        "dq.rejects_warning": "Some rows were rejected; see the load record (rejects table).",
+        "empty_table": "No data",
+        "entity.orders": "orders",
+        "entity.traffic": "traffic",
+        "entity.ad_spend": "ad spend",
+        "entity.refunds": "refunds",
+        "channel.ztc": "Zhitongche",
+        "channel.wanxiangtai": "Wanxiangtai",
+        "channel.jingzhuntong": "Jingzhuntong",
+        "channel.duoduo": "Duoduo Ads",
+        "channel.qianchuan": "Qianchuan",
+        "channel.google_ads": "Google Ads",
+        "channel.meta_ads": "Meta Ads",
+        "source.all": "Whole shop",
+        "source.search": "Search",
+        "source.recommend": "Recommendations",
+        "source.direct": "Direct",
+        "source.paid": "Paid",
+        "source.ads": "Ads",
+        "source.social": "Social",
+        "source.content": "Content",
+        "source.other": "Other",
+    },
+}
+
+LANGUAGES: Mapping[str, Mapping[str, Any]] = {"zh-CN": ZH_CN, "en": EN}
+
+
+class UnknownLanguageError(ValueError):
+    """A language with no dict in :data:`LANGUAGES`."""
+
+
+@dataclass(frozen=True)
+class Locale:
+    """Labels and formatters of one language. Every formatter returns the missing mark for None."""
+
+    language: str
+    labels: Mapping[str, str]
+    fmt: Mapping[str, Any]
+
+    # ----- labels -------------------------------------------------------------------------
+    def t(self, key: str, **values: Any) -> str:
+        """The label ``key``, with ``{placeholders}`` filled from ``values``."""
+        text = self.labels[key]
+        return text.format(**values) if values else text
+
+    def lookup(self, prefix: str, code: str) -> str:
+        """The label ``prefix.code`` when there is one, else ``code`` itself (channel/source codes)."""
+        return self.labels.get(f"{prefix}.{code}", code)
+
+    @property
+    def missing(self) -> str:
+        return self.fmt["missing"]
+
+    # ----- numbers ------------------------------------------------------------------------
+    def integer(self, value: float | None) -> str:
+        """``12,345``."""
+        if _absent(value):
+            return self.missing
+        return f"{round(value):,}"
+
+    def number(self, value: float | None, decimals: int = 2) -> str:
+        """``3.21`` (ROAS and other multiples)."""
+        if _absent(value):
+            return self.missing
+        return f"{value:,.{decimals}f}"
+
+    def money(self, value: float | None, currency: str, *, compact: bool = False,
+              decimals: int | None = None) -> str:
+        """``¥12.3万`` / ``¥1,234.56`` (zh-CN), ``¥123,456`` / ``$45.67`` / ``¥1.2M`` (en).
+
+        ``compact`` uses the language's short units (mail subjects, chart axes); ``decimals``
+        overrides the decimals of amounts below the units.
+        """
+        if _absent(value):
+            return self.missing
+        symbol = currency_symbol(currency)
+        sign = "-" if value < 0 and round(abs(value), 2) > 0 else ""
+        amount = abs(value)
+        units = self.fmt["money_compact_units" if compact else "money_units"]
+        for threshold, unit, unit_decimals in units:
+            if amount >= threshold:
+                return f"{sign}{symbol}{amount / threshold:,.{unit_decimals}f}{unit}"
+        if decimals is None:
+            whole_from = self.fmt["money_whole_from"]
+            whole = whole_from is not None and round(amount, 2) >= whole_from
+            decimals = 0 if whole else self.fmt["money_decimals"]
+        return f"{sign}{symbol}{amount:,.{decimals}f}"
+
+    def percent(self, fraction: float | None, decimals: int = 2) -> str:
+        """A rate given as a fraction: 0.0321 → ``3.21%``."""
+        if _absent(fraction):
+            return self.missing
+        return f"{fraction * 100:,.{decimals}f}%"
+
+    def signed_percent(self, change: float | None, decimals: int = 1) -> str:
+        """A relative change given as a fraction: 0.083 → ``+8.3%``, -0.031 → ``-3.1%``."""
+        if _absent(change):
+            return self.missing
+        return _signed(change * 100, decimals) + "%"
+
+    def signed_pp(self, diff: float | None, decimals: int = 1) -> str:
+        """A difference of two rates in percentage points: 0.004 → ``+0.4pp`` / ``+0.4个百分点``."""
+        if _absent(diff):
+            return self.missing
+        return _signed(diff * 100, decimals) + self.fmt["pp_suffix"]
+
+    def signed_number(self, diff: float | None, decimals: int = 2) -> str:
+        """A plain difference: 0.3 → ``+0.30``."""
+        if _absent(diff):
+            return self.missing
+        return _signed(diff, decimals)
+
+    # ----- dates --------------------------------------------------------------------------
+    def _date_values(self, d: date) -> dict[str, Any]:
+        return {"year": d.year, "month": d.month, "day": d.day,
+                "weekday": self.fmt["weekdays"][d.weekday()],
+                "month_name": self.fmt["months"][d.month - 1]}
+
+    def date_long(self, d: date | None) -> str:
+        """``2026年11月22日 周日`` / ``Sun 22 Nov 2026``."""
+        return self.missing if d is None else self.fmt["date_long"].format(**self._date_values(d))
+
+    def date_short(self, d: date | None) -> str:
+        """``11月22日`` / ``22 Nov``."""
+        return self.missing if d is None else self.fmt["date_short"].format(**self._date_values(d))
+
+    def date_axis(self, d: date) -> str:
+        """Chart axis label: ``11/22`` / ``22 Nov``."""
+        return self.fmt["date_axis"].format(**self._date_values(d))
+
+
+def _absent(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _signed(value: float, decimals: int) -> str:
+    rounded = round(value, decimals)
+    if rounded == 0:
+        return f"{0:.{decimals}f}"
+    return f"{rounded:+,.{decimals}f}"
+
+
+def currency_symbol(currency: str) -> str:
+    """``¥`` for CNY, ``$`` for USD, otherwise the code followed by a space (``EUR 12``)."""
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return symbol if symbol is not None else f"{currency} "
+
+
+def get_locale(language: str | None = None) -> Locale:
+    """The :class:`Locale` for ``language`` (default zh-CN); unknown languages raise."""
+    language = language or DEFAULT_LANGUAGE
+    try:
+        spec = LANGUAGES[language]
+    except KeyError:
+        known = ", ".join(LANGUAGES)
+        raise UnknownLanguageError(f"unknown report language {language!r} (known: {known})") from None
+    reference = LANGUAGES[DEFAULT_LANGUAGE]
+    missing = sorted(set(reference["labels"]) - set(spec["labels"]))
+    missing += sorted(f"format.{k}" for k in set(reference["format"]) - set(spec["format"]))
+    if missing:
+        raise UnknownLanguageError(f"report language {language!r} lacks labels: {', '.join(missing)}")
+    return Locale(language=language, labels=spec["labels"], fmt=spec["format"])

@@ -1,0 +1,109 @@
+"""Render a :class:`~flows.reports.context.DailyReportContext`: email (HTML + text + PNG), PDF.
+
+Plain functions, no configuration and no heavy imports at import time: Jinja2, matplotlib and
+WeasyPrint are imported inside the functions that need them. Templates live in
+``report_templates/`` at the repository root; HTML templates are autoescaped (export texts such
+as product titles may hold markup), the plain-text template is not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import jinja2
+
+    from flows.reports.context import DailyReportContext
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES_DIR = REPO_ROOT / "report_templates"
+CID_DOMAIN = "shopreport.local"
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """An email body: HTML, its plain-text alternative and the inline images it references.
+
+    ``images`` maps a Content-ID without angle brackets (the HTML says ``src="cid:<that>"``) to
+    the PNG bytes.
+    """
+
+    html: str
+    text: str
+    images: dict[str, bytes] = field(default_factory=dict)
+
+
+def template_environment(templates_dir: Path = TEMPLATES_DIR) -> "jinja2.Environment":
+    """Jinja2 environment for the report templates: autoescape on for .html, strict undefined."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml"),
+                                            disabled_extensions=("txt",),
+                                            default_for_string=True, default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _trend_chart(ctx: "DailyReportContext"):
+    from flows.reports.charts import trend_chart
+
+    return trend_chart(ctx.trend, language=ctx.language, currency=ctx.currency)
+
+
+def render_html(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR) -> str:
+    """The PDF's HTML: ``daily_report.html`` with the trend chart as inline SVG."""
+    chart = _trend_chart(ctx)
+    template = template_environment(templates_dir).get_template("daily_report.html")
+    return template.render(ctx=ctx, chart_svg=chart.svg, chart_alt=chart.alt)
+
+
+def render_email(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR) -> RenderedEmail:
+    """The email body: email-safe HTML, a plain-text version and the trend chart as a PNG."""
+    from email.utils import make_msgid
+
+    chart = _trend_chart(ctx)
+    cid = make_msgid(idstring=chart.name, domain=CID_DOMAIN)[1:-1]
+    env = template_environment(templates_dir)
+    html = env.get_template("daily_email.html").render(ctx=ctx, chart_cid=cid, chart_alt=chart.alt)
+    text = env.get_template("daily_email.txt").render(ctx=ctx)
+    return RenderedEmail(html=html, text=_tidy_text(text), images={cid: chart.png})
+
+
+def render_pdf(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR) -> bytes:
+    """The report as PDF bytes (WeasyPrint; the CJK font is embedded, the chart is vector)."""
+    from weasyprint import HTML
+
+    html = render_html(ctx, templates_dir)
+    return HTML(string=html, base_url=str(templates_dir)).write_pdf()
+
+
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\s]+')
+
+
+def safe_file_name(text: str, max_bytes: int = 150) -> str:
+    """``text`` usable as a file name on every OS: unsafe characters become ``_``, UTF-8 length capped."""
+    name = _UNSAFE_IN_FILE_NAMES.sub("_", text).strip("._") or "report"
+    while len(name.encode("utf-8")) > max_bytes:
+        name = name[:-1]
+    return name
+
+
+def report_file_stem(ctx: "DailyReportContext") -> str:
+    """``日报_天猫旗舰店_2026-11-22`` (zh-CN) / ``daily_report_all_2026-11-22`` (en)."""
+    stem = ctx.labels["file_stem"].format(scope_name=ctx.scope_name, scope_id=ctx.scope_id,
+                                          date=ctx.business_date.isoformat())
+    return safe_file_name(stem)
+
+
+def _tidy_text(text: str) -> str:
+    """Collapse runs of blank lines the plain-text template leaves between sections."""
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"

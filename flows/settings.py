@@ -1,0 +1,273 @@
+"""The one configuration file, ``shopreport.toml``, read into typed settings.
+
+Nothing here runs at import time: call :func:`load_settings` (or ``Settings.load``) where the
+configuration is needed. Every error names the file and the key that is wrong. Relative paths are
+relative to the folder holding the configuration file. The SMTP password is never read from the
+file, only from the environment variable named by ``mail.password_env``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+CONFIG_FILE_NAME = "shopreport.toml"
+CONFIG_ENV = "SHOPREPORT_CONFIG"
+PLATFORMS = ("tmall", "taobao", "jd", "pinduoduo", "douyin", "shopify", "other")
+LANGUAGES = ("zh-CN", "en")
+SMTP_SECURITY = ("ssl", "starttls", "plain")
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class ShopConfig:
+    id: str
+    name: str
+    platform: str
+    currency: str
+    timezone: str = "Asia/Shanghai"
+    gross_margin: float = 0.4
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    sender: str = "shopreport@localhost"
+    recipients: tuple[str, ...] = ()
+    smtp_host: str = ""  # empty: write .eml files to the outbox folder instead of sending
+    smtp_port: int = 465
+    security: str = "ssl"  # ssl | starttls | plain
+    user: str = ""
+    password_env: str = "SHOPREPORT_SMTP_PASSWORD"
+    timeout_seconds: float = 30.0
+
+    @property
+    def password(self) -> str:
+        """The SMTP password, read from the environment when asked for (never stored)."""
+        return os.environ.get(self.password_env, "")
+
+    @property
+    def uses_outbox(self) -> bool:
+        return not self.smtp_host
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path
+    inbox_dir: Path
+    warehouse_path: Path
+    landing_dir: Path
+    archive_dir: Path
+    outbox_dir: Path
+    fx_rates_path: Path | None
+    reporting_currency: str
+    language: str
+    timezone: str
+    shops: tuple[ShopConfig, ...]
+    mail: MailSettings = field(default_factory=MailSettings)
+    profiles_dir: Path | None = None  # user-defined ingest profiles (*.toml), optional
+
+    @property
+    def base_dir(self) -> Path:
+        return self.config_path.parent
+
+    def shop(self, shop_id: str) -> ShopConfig:
+        for shop in self.shops:
+            if shop.id == shop_id:
+                return shop
+        known = ", ".join(s.id for s in self.shops) or "none"
+        raise ConfigError(f"{self.config_path}: unknown shop {shop_id!r} (configured: {known})")
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "Settings":
+        return load_settings(path)
+
+
+def find_config(path: str | Path | None = None) -> Path:
+    """The configuration file to use: the argument, $SHOPREPORT_CONFIG, or ./shopreport.toml."""
+    candidate = Path(path) if path else Path(os.environ.get(CONFIG_ENV, CONFIG_FILE_NAME))
+    if candidate.is_dir():
+        candidate = candidate / CONFIG_FILE_NAME
+    if not candidate.is_file():
+        raise ConfigError(
+            f"{candidate}: configuration file not found. Run `shopreport demo` to create a "
+            f"complete example, or pass --config PATH (or set {CONFIG_ENV})."
+        )
+    return candidate.resolve()
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    config_path = find_config(path)
+    try:
+        data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{config_path}: not UTF-8 text: {exc}") from exc
+    return parse_settings(data, config_path)
+
+
+class _Section:
+    """Reads one table of the TOML document and reports unknown or mistyped keys by name."""
+
+    def __init__(self, data: Any, name: str, config_path: Path):
+        self.name = name
+        self.path = config_path
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{config_path}: [{name}] must be a table")
+        self.data = data
+        self.used: set[str] = set()
+
+    def key(self, key: str) -> str:
+        return f"{self.name}.{key}" if self.name else key
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {self.key(key)}: {message}")
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None, *, required: bool = False) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if required:
+                raise self.fail(key, "is required")
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if isinstance(value, bool) and bool not in kinds:
+            raise self.fail(key, f"expected {_kind_names(kinds)}, got {value!r}")
+        if not isinstance(value, kinds):
+            raise self.fail(key, f"expected {_kind_names(kinds)}, got {type(value).__name__} {value!r}")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.get(key, str, default)
+        if value not in choices:
+            raise self.fail(key, f"must be one of {', '.join(choices)}; got {value!r}")
+        return value
+
+    def finish(self, allowed_extra: tuple[str, ...] = ()) -> None:
+        unknown = sorted(set(self.data) - self.used - set(allowed_extra))
+        if unknown:
+            raise self.fail(unknown[0], "unknown key (check the spelling; see the commented example "
+                            "that `shopreport demo` writes)")
+
+
+def _kind_names(kinds: tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true/false",
+             list: "a list", dict: "a table"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _timezone(section: _Section, key: str, default: str) -> str:
+    value = section.get(key, str, default)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise section.fail(key, f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)") from exc
+    return value
+
+
+def _currency(section: _Section, key: str, default: str | None = None, required: bool = False) -> str:
+    value = section.get(key, str, default, required=required)
+    if not (isinstance(value, str) and len(value) == 3 and value.isalpha() and value.isupper()):
+        raise section.fail(key, f"must be a 3-letter ISO currency code such as CNY or USD; got {value!r}")
+    return value
+
+
+def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
+    base = config_path.parent
+    top = _Section(data, "", config_path)
+    for key in ("paths", "report", "mail", "shops"):
+        top.used.add(key)
+    top.finish()
+
+    def resolve(p: str) -> Path:
+        path = Path(os.path.expanduser(p))
+        return path if path.is_absolute() else (base / path)
+
+    paths = _Section(data.get("paths"), "paths", config_path)
+    inbox = resolve(paths.get("inbox", str, "inbox"))
+    warehouse = resolve(paths.get("warehouse", str, "warehouse/shopreport.duckdb"))
+    landing = resolve(paths.get("landing", str, "landing"))
+    archive = resolve(paths.get("archive", str, "archive"))
+    outbox = resolve(paths.get("outbox", str, "outbox"))
+    fx = paths.get("fx_rates", str, "")
+    profiles = paths.get("profiles", str, "")
+    paths.finish()
+
+    report = _Section(data.get("report"), "report", config_path)
+    reporting_currency = _currency(report, "reporting_currency", "CNY")
+    language = report.choice("language", LANGUAGES, "zh-CN")
+    timezone = _timezone(report, "timezone", "Asia/Shanghai")
+    report.finish()
+
+    raw_shops = data.get("shops", [])
+    if not isinstance(raw_shops, list) or not raw_shops:
+        raise ConfigError(f"{config_path}: shops: at least one [[shops]] table is required")
+    shops: list[ShopConfig] = []
+    for i, raw in enumerate(raw_shops):
+        s = _Section(raw, f"shops[{i}]", config_path)
+        shop_id = s.get("id", str, required=True)
+        if not shop_id.replace("_", "").replace("-", "").isalnum() or not shop_id.isascii():
+            raise s.fail("id", f"use letters, digits, - and _ only (it names a folder); got {shop_id!r}")
+        if any(x.id == shop_id for x in shops):
+            raise s.fail("id", f"duplicate shop id {shop_id!r}")
+        margin = s.get("gross_margin", float, 0.4)
+        if not 0 < margin <= 1:
+            raise s.fail("gross_margin", f"must be a fraction between 0 and 1, e.g. 0.35; got {margin!r}")
+        shops.append(ShopConfig(
+            id=shop_id,
+            name=s.get("name", str, shop_id),
+            platform=s.choice("platform", PLATFORMS, "other"),
+            currency=_currency(s, "currency", required=True),
+            timezone=_timezone(s, "timezone", "Asia/Shanghai"),
+            gross_margin=margin,
+        ))
+        s.finish()
+
+    mail = _Section(data.get("mail"), "mail", config_path)
+    recipients = mail.get("to", list, [])
+    if not all(isinstance(r, str) and "@" in r for r in recipients):
+        raise mail.fail("to", f"must be a list of e-mail addresses; got {recipients!r}")
+    if "password" in mail.data:
+        raise mail.fail("password", "the SMTP password is never read from the file; set it in the "
+                        "environment variable named by mail.password_env (default SHOPREPORT_SMTP_PASSWORD)")
+    port = mail.get("smtp_port", int, 465)
+    if not 0 < port < 65536:
+        raise mail.fail("smtp_port", f"must be a TCP port number; got {port}")
+    mail_settings = MailSettings(
+        sender=mail.get("from", str, "shopreport@localhost"),
+        recipients=tuple(recipients),
+        smtp_host=mail.get("smtp_host", str, ""),
+        smtp_port=port,
+        security=mail.choice("smtp_security", SMTP_SECURITY, "ssl"),
+        user=mail.get("smtp_user", str, ""),
+        password_env=mail.get("password_env", str, "SHOPREPORT_SMTP_PASSWORD"),
+        timeout_seconds=mail.get("timeout_seconds", float, 30.0),
+    )
+    mail.finish()
+
+    return Settings(
+        config_path=config_path,
+        inbox_dir=inbox,
+        warehouse_path=warehouse,
+        landing_dir=landing,
+        archive_dir=archive,
+        outbox_dir=outbox,
+        fx_rates_path=resolve(fx) if fx else None,
+        reporting_currency=reporting_currency,
+        language=language,
+        timezone=timezone,
+        shops=tuple(shops),
+        mail=mail_settings,
+        profiles_dir=resolve(profiles) if profiles else None,
+    )

@@ -1,0 +1,394 @@
+"""Shared test fixtures: a tiny ``rpt_*`` warehouse, report settings, a model-docs folder and a
+real SMTP server (aiosmtpd on 127.0.0.1).
+
+The ``rpt_*`` fixture tables follow the contract in docs/architecture.md ("Report tables")
+column for column, in a real DuckDB file. Report day: Sunday 2026-11-22; two shops
+(``tmall_flagship`` 天猫旗舰店 in CNY, ``us_store`` in USD) and the ``all`` scope.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+REPORT_DATE = date(2026, 11, 22)
+SCRIPT_TITLE = '<script>alert("xss")</script>保温杯 500ml'
+
+# --------------------------------------------------------------------------------------------
+# the rpt_ contract: table → (column, type) in contract order
+# --------------------------------------------------------------------------------------------
+
+RPT_TABLES: dict[str, list[tuple[str, str]]] = {
+    "rpt_daily_headline": [
+        ("business_date", "date"), ("scope_id", "varchar"), ("scope_name", "varchar"),
+        ("currency", "varchar"), ("metric", "varchar"), ("metric_order", "integer"),
+        ("is_ratio", "boolean"), ("higher_is_better", "boolean"), ("value", "double"),
+        ("value_prev_day", "double"), ("value_last_week", "double"), ("value_last_year", "double"),
+        ("change_prev_day", "double"), ("change_last_week", "double"), ("change_last_year", "double"),
+        ("diff_prev_day", "double"), ("diff_last_week", "double"), ("diff_last_year", "double"),
+    ],
+    "rpt_daily_trend": [
+        ("business_date", "date"), ("scope_id", "varchar"), ("currency", "varchar"),
+        ("gmv", "decimal(18,2)"), ("net_sales", "decimal(18,2)"), ("refund_amount", "decimal(18,2)"),
+        ("ad_cost", "decimal(18,2)"), ("visitors", "bigint"), ("paying_buyers", "bigint"),
+    ],
+    "rpt_daily_funnel": [
+        ("business_date", "date"), ("scope_id", "varchar"), ("step_order", "integer"),
+        ("step", "varchar"), ("users", "bigint"), ("rate_from_previous", "double"),
+        ("rate_from_top", "double"),
+    ],
+    "rpt_daily_traffic_sources": [
+        ("business_date", "date"), ("scope_id", "varchar"), ("source", "varchar"),
+        ("visitors", "bigint"), ("paying_buyers", "bigint"), ("paid_amount", "decimal(18,2)"),
+        ("conversion", "double"), ("visitor_share", "double"),
+    ],
+    "rpt_daily_ad_campaigns": [
+        ("business_date", "date"), ("scope_id", "varchar"), ("channel", "varchar"),
+        ("campaign_id", "varchar"), ("campaign", "varchar"), ("currency", "varchar"),
+        ("impressions", "bigint"), ("clicks", "bigint"), ("cost", "decimal(18,2)"),
+        ("attributed_revenue", "decimal(18,2)"), ("ctr", "double"), ("cpc", "decimal(18,2)"),
+        ("roas", "double"), ("breakeven_roas", "double"), ("is_below_breakeven", "boolean"),
+    ],
+    "rpt_daily_refunds": [
+        ("business_date", "date"), ("scope_id", "varchar"), ("currency", "varchar"),
+        ("refund_amount", "decimal(18,2)"), ("refund_lines", "bigint"), ("gmv", "decimal(18,2)"),
+        ("refund_rate", "double"),
+    ],
+    "rpt_daily_refund_products": [
+        ("business_date", "date"), ("scope_id", "varchar"), ("product_rank", "integer"),
+        ("product_name", "varchar"), ("refund_amount", "decimal(18,2)"), ("refund_lines", "bigint"),
+    ],
+    "rpt_daily_top_products": [
+        ("business_date", "date"), ("scope_id", "varchar"), ("product_rank", "integer"),
+        ("product_name", "varchar"), ("gmv", "decimal(18,2)"), ("quantity", "bigint"),
+        ("paying_buyers", "bigint"),
+    ],
+    "rpt_daily_source_coverage": [
+        ("business_date", "date"), ("scope_id", "varchar"), ("entity", "varchar"),
+        ("rows", "bigint"), ("is_missing", "boolean"),
+    ],
+    "rpt_files_loaded": [
+        ("source_file_id", "varchar"), ("run_id", "varchar"), ("shop_id", "varchar"),
+        ("file_name", "varchar"), ("profile", "varchar"), ("entity", "varchar"),
+        ("rows_read", "bigint"), ("rows_loaded", "bigint"), ("rows_rejected", "bigint"),
+        ("loaded_at", "timestamptz"), ("coverage_start", "date"), ("coverage_end", "date"),
+    ],
+}
+
+# metric → (metric_order, is_ratio, higher_is_better)
+METRICS = {
+    "gmv": (1, False, True), "visitors": (2, False, True), "conversion": (3, True, True),
+    "aov": (4, False, True), "paying_buyers": (5, False, True), "refund_amount": (6, False, False),
+    "net_sales": (7, False, True), "ad_cost": (8, False, None), "roas": (9, True, True),
+}
+
+# scope → (scope_name, currency, {metric: (value, prev_day, last_week, last_year)})
+HEADLINE = {
+    "tmall_flagship": ("天猫旗舰店", "CNY", {
+        "gmv": (123_456.78, 118_000.00, 114_311.83, None),
+        "visitors": (8_000, 8_200, 7_500, 6_000),
+        "conversion": (0.0321, 0.0281, 0.0321, None),
+        "aov": (480.38, 470.00, 490.00, 455.00),
+        "paying_buyers": (257, 251, 233, 210),
+        "refund_amount": (5_432.10, 4_000.00, 5_432.10, 3_000.00),
+        "net_sales": (118_024.68, 114_000.00, 108_879.73, None),
+        "ad_cost": (20_000.00, 18_000.00, 21_000.00, None),
+        "roas": (2.10, 2.40, 2.00, None),
+    }),
+    "us_store": ("US Store", "USD", {
+        "gmv": (2_345.67, 2_000.00, 2_500.00, 1_800.00),
+        "visitors": (900, 850, 950, 700),
+        "conversion": (0.0267, 0.0259, 0.0274, 0.0257),
+        "aov": (97.74, 90.91, 96.15, 100.00),
+        "paying_buyers": (24, 22, 26, 18),
+        "refund_amount": (120.00, 0.0, 80.00, None),
+        "net_sales": (2_225.67, 2_000.00, 2_420.00, None),
+        "ad_cost": (200.00, 210.00, 190.00, None),
+        "roas": (4.50, 4.10, 4.70, None),
+    }),
+    "all": ("all shops", "CNY", {
+        "gmv": (1_240_345.00, 1_150_000.00, 1_148_467.59, None),
+        "visitors": (8_900, 9_050, 8_450, 6_700),
+        "conversion": (0.0316, 0.0302, 0.0306, None),
+        "aov": (4_428.38, 4_259.26, 4_338.94, None),
+        "paying_buyers": (281, 273, 259, 228),
+        "refund_amount": (6_293.10, 4_000.00, 6_006.10, None),
+        "net_sales": (1_234_051.90, 1_146_000.00, 1_142_461.49, None),
+        "ad_cost": (21_440.00, 19_512.00, 22_368.00, None),
+        "roas": (2.25, 2.51, 2.13, None),
+    }),
+}
+
+
+def _headline_rows():
+    for scope, (name, currency, metrics) in HEADLINE.items():
+        for metric, (value, *bases) in metrics.items():
+            order, is_ratio, hib = METRICS[metric]
+            changes = [None if b in (None, 0) else value / b - 1 for b in bases]
+            diffs = [None if b is None else value - b for b in bases]
+            yield (REPORT_DATE, scope, name, currency, metric, order, is_ratio, hib, value,
+                   *bases, *changes, *diffs)
+
+
+def _trend_rows():
+    for scope, currency, scale in (("tmall_flagship", "CNY", 1.0), ("us_store", "USD", 0.02),
+                                   ("all", "CNY", 1.15)):
+        for back in range(40):
+            day = REPORT_DATE - timedelta(days=back)
+            if back in (20, 21):  # two days without data: gaps in the chart
+                continue
+            gmv = Decimal(round((90_000 + 1_100 * ((back * 7) % 30) + 800 * (day.weekday() >= 5)) * scale, 2))
+            if back == 0:
+                gmv = Decimal(str(HEADLINE[scope][2]["gmv"][0]))
+            refund = (gmv * Decimal("0.04")).quantize(Decimal("0.01"))
+            ad = (gmv * Decimal("0.16")).quantize(Decimal("0.01"))
+            yield (day, scope, currency, gmv, gmv - refund, refund, ad, int(8_000 * scale),
+                   int(250 * scale))
+
+
+def _funnel_rows():
+    for scope, users in (("tmall_flagship", (8_000, 1_200, 300, 257)),
+                         ("us_store", (900, 110, 30, 24)),
+                         ("all", (8_900, 1_310, 330, 281))):
+        steps = ("visitors", "add_to_cart_users", "order_buyers", "paying_buyers")
+        for i, (step, n) in enumerate(zip(steps, users)):
+            prev = None if i == 0 else n / users[i - 1]
+            yield (REPORT_DATE, scope, i + 1, step, n, prev, n / users[0])
+
+
+TRAFFIC = [
+    ("tmall_flagship", "search", 4_000, 140, "60000.00"),
+    ("tmall_flagship", "recommend", 2_500, 70, "35000.00"),
+    ("tmall_flagship", "direct", 1_000, 35, "20000.00"),
+    ("tmall_flagship", "付费推广", 500, 12, "8456.78"),
+    ("us_store", "google", 600, 18, "1700.00"),
+    ("us_store", "direct", 300, 6, "645.67"),
+]
+
+ADS = [
+    # scope, channel, id, name, currency, impressions, clicks, cost, revenue, breakeven
+    ("tmall_flagship", "ztc", "c-100", "双11爆款拉新", "CNY", 120_000, 3_000, "12000.00", "36000.00", 2.5),
+    ("tmall_flagship", "ztc", "c-200", "清仓计划", "CNY", 80_000, 2_000, "8000.00", "12000.00", 2.5),
+    ("us_store", "google_ads", "g-1", "Brand search", "USD", 5_000, 250, "200.00", "900.00", 2.0),
+]
+
+TOP_PRODUCTS = [
+    ("tmall_flagship", 1, SCRIPT_TITLE, "30000.00", 300, 280),
+    ("tmall_flagship", 2, "羽绒服 男款 加厚", "25000.00", 50, 48),
+    ("tmall_flagship", 3, "Thermos & Co. 旅行杯", "9000.00", 90, 85),
+    ("us_store", 1, "Insulated Mug <b>Pro</b>", "800.00", 20, 18),
+]
+
+REFUND_PRODUCTS = [
+    ("tmall_flagship", 1, SCRIPT_TITLE, "2000.00", 3),
+    ("tmall_flagship", 2, "羽绒服 男款 加厚", "1500.00", 2),
+    ("us_store", 1, "Insulated Mug <b>Pro</b>", "120.00", 1),
+]
+
+REFUNDS = [
+    ("tmall_flagship", "CNY", "5432.10", 12, "123456.78", 5432.10 / 123456.78),
+    ("us_store", "USD", "120.00", 1, "2345.67", 120 / 2345.67),
+    ("all", "CNY", "6293.10", 13, "1240345.00", 6293.10 / 1240345.00),
+]
+
+COVERAGE = [
+    ("tmall_flagship", "orders", 512, False),
+    ("tmall_flagship", "traffic", 40, False),
+    ("tmall_flagship", "ad_spend", 2, False),
+    ("us_store", "orders", 30, False),
+    ("us_store", "traffic", 0, True),
+]
+
+RUN_NEW, RUN_OLD = "run-20261123T060000", "run-20261122T060000"
+FILES = [
+    ("f1", RUN_OLD, "tmall_flagship", "订单报表_20261121.csv", "tmall_orders", "orders", 480, 480, 0,
+     datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc), date(2026, 11, 21), date(2026, 11, 21)),
+    ("f2", RUN_NEW, "tmall_flagship", "订单报表_20261122.csv", "tmall_orders", "orders", 514, 512, 2,
+     datetime(2026, 11, 22, 22, 0, 30, tzinfo=timezone.utc), date(2026, 11, 20), date(2026, 11, 22)),
+    ("f3", RUN_NEW, "tmall_flagship", "生意参谋_流量_20261122.xlsx", "sycm_traffic", "traffic", 40, 40, 0,
+     datetime(2026, 11, 22, 22, 0, 40, tzinfo=timezone.utc), date(2026, 11, 22), date(2026, 11, 22)),
+    ("f4", RUN_NEW, "us_store", "orders_export_1.csv", "shopify_orders", "orders", 30, 30, 0,
+     datetime(2026, 11, 22, 22, 1, tzinfo=timezone.utc), date(2026, 11, 22), date(2026, 11, 22)),
+]
+
+
+def build_rpt_warehouse(path: Path) -> Path:
+    """Create the ``rpt_*`` tables (contract columns and types) with the fixture rows in ``path``."""
+    import duckdb
+
+    rows: dict[str, list[tuple]] = {
+        "rpt_daily_headline": list(_headline_rows()),
+        "rpt_daily_trend": list(_trend_rows()),
+        "rpt_daily_funnel": list(_funnel_rows()),
+        "rpt_daily_traffic_sources": [
+            (REPORT_DATE, s, src, v, b, Decimal(amt), b / v,
+             v / sum(t[2] for t in TRAFFIC if t[0] == s))
+            for s, src, v, b, amt in TRAFFIC],
+        "rpt_daily_ad_campaigns": [
+            (REPORT_DATE, s, ch, cid, name, cur, imp, clk, Decimal(cost), Decimal(rev), clk / imp,
+             (Decimal(cost) / clk).quantize(Decimal("0.01")), float(rev) / float(cost), be,
+             float(rev) / float(cost) < be)
+            for s, ch, cid, name, cur, imp, clk, cost, rev, be in ADS],
+        "rpt_daily_refunds": [(REPORT_DATE, s, cur, Decimal(a), n, Decimal(g), r)
+                              for s, cur, a, n, g, r in REFUNDS],
+        "rpt_daily_refund_products": [(REPORT_DATE, s, rank, name, Decimal(a), n)
+                                      for s, rank, name, a, n in REFUND_PRODUCTS],
+        "rpt_daily_top_products": [(REPORT_DATE, s, rank, name, Decimal(g), q, b)
+                                   for s, rank, name, g, q, b in TOP_PRODUCTS],
+        "rpt_daily_source_coverage": [(REPORT_DATE, s, e, n, m) for s, e, n, m in COVERAGE],
+        "rpt_files_loaded": FILES,
+    }
+    with duckdb.connect(str(path)) as con:
+        for table, columns in RPT_TABLES.items():
+            con.execute(f"create table {table} ({', '.join(f'{c} {t}' for c, t in columns)})")
+            if rows[table]:
+                marks = ", ".join("?" for _ in columns)
+                con.executemany(f"insert into {table} values ({marks})", rows[table])
+    return path
+
+
+@pytest.fixture(scope="session")
+def rpt_warehouse(tmp_path_factory) -> Path:
+    """A DuckDB file holding the ``rpt_*`` fixture tables (build once per session, read only)."""
+    return build_rpt_warehouse(tmp_path_factory.mktemp("warehouse") / "shopreport.duckdb")
+
+
+@pytest.fixture
+def rpt_con(rpt_warehouse):
+    import duckdb
+
+    con = duckdb.connect(str(rpt_warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def report_settings(tmp_path):
+    """Settings for the two fixture shops; outbox and other folders under ``tmp_path``."""
+    from flows.settings import MailSettings, Settings, ShopConfig
+
+    return Settings(
+        config_path=tmp_path / "shopreport.toml",
+        inbox_dir=tmp_path / "inbox",
+        warehouse_path=tmp_path / "warehouse" / "shopreport.duckdb",
+        landing_dir=tmp_path / "landing",
+        archive_dir=tmp_path / "archive",
+        outbox_dir=tmp_path / "outbox",
+        fx_rates_path=None,
+        reporting_currency="CNY",
+        language="zh-CN",
+        timezone="Asia/Shanghai",
+        shops=(
+            ShopConfig(id="tmall_flagship", name="天猫旗舰店", platform="tmall", currency="CNY",
+                       gross_margin=0.4),
+            ShopConfig(id="us_store", name="US Store", platform="shopify", currency="USD",
+                       timezone="America/New_York", gross_margin=0.5),
+        ),
+        mail=MailSettings(sender="reports@shop.example", recipients=("boss@shop.example",)),
+    )
+
+
+GLOSSARY_FILES = {
+    "marts/fct_orders.yml": """\
+description: One row per order line.
+grain: [shop_id, order_id, line_id]
+columns:
+  order_id: the platform order id
+  paid_amount:
+    label: {zh-CN: 支付金额, en: GMV}
+    definition:
+      zh-CN: 当日支付的订单行实付金额之和（按支付时间的业务日期）
+      en: sum of paid_amount of order lines paid on the day (paid_at business date)
+""",
+    "marts/fct_refunds.yml": """\
+description: One row per refund event.
+columns:
+  refund_amount:
+    label: {zh-CN: 成功退款金额, en: Refunds}
+    definition: {zh-CN: 按退款日期统计的退款金额, en: refund_amount by refunded_at business date}
+""",
+    "reports/rpt_daily_headline.yml": """\
+description: Headline metrics per day and scope.
+columns:
+  gmv:
+    label: {zh-CN: 支付金额, en: GMV}
+    definition: {zh-CN: 重复的定义（不应出现）, en: duplicate (must not appear)}
+  roas:
+    label: {zh-CN: 投入产出比, en: ROAS}
+    definition: {zh-CN: 成交金额 ÷ 推广花费, en: attributed_revenue ÷ cost}
+  metric_order: display order
+""",
+}
+
+
+@pytest.fixture(scope="session")
+def glossary_dir(tmp_path_factory) -> Path:
+    """A transforms folder with three model .yml files (one duplicate label, plain descriptions)."""
+    root = tmp_path_factory.mktemp("transforms")
+    for name, text in GLOSSARY_FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    (root / "staging").mkdir()
+    return root
+
+
+# --------------------------------------------------------------------------------------------
+# a real SMTP server
+# --------------------------------------------------------------------------------------------
+
+SMTP_USER, SMTP_PASSWORD = "reporter", "s3cret-Pa55!"
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    messages: list = field(default_factory=list)  # email.message.Message as received
+    envelopes: list = field(default_factory=list)  # (mail_from, rcpt_tos)
+    logins: list = field(default_factory=list)  # user names that logged in
+
+
+def _free_port() -> int:
+    with socket.socket() as s:  # Controller(port=0) fails its self-check: pick a free port
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """aiosmtpd on 127.0.0.1 (free port), plain SMTP with AUTH allowed without TLS.
+
+    Login works with SMTP_USER / SMTP_PASSWORD; every received message is kept.
+    """
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    server = SmtpServer(host="127.0.0.1", port=_free_port())
+
+    class Handler:
+        async def handle_DATA(self, smtp, session, envelope):
+            server.messages.append(message_from_bytes(envelope.original_content or envelope.content,
+                                                      policy=policy.default))
+            server.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            return "250 OK"
+
+    def authenticator(smtp, session, envelope, mechanism, auth_data):
+        ok = auth_data.login.decode() == SMTP_USER and auth_data.password.decode() == SMTP_PASSWORD
+        if ok:
+            server.logins.append(SMTP_USER)
+        return AuthResult(success=ok, handled=False)
+
+    controller = Controller(Handler(), hostname=server.host, port=server.port,
+                            authenticator=authenticator, auth_require_tls=False)
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()

@@ -1,0 +1,88 @@
+with
+
+order_lines as (
+
+    select
+        source_file_id,
+        source_row,
+        shop_id,
+        order_id,
+        line_id,
+        sku,
+        product_name,
+        buyer_key,
+        created_at,
+        paid_at,
+        shipped_at,
+        completed_at,
+        closed_at,
+        status,
+        quantity,
+        paid_amount,
+        refund_amount,
+        refund_status,
+        refunded_at,
+        refund_reason,
+        currency,
+        is_paid
+    from stg_orders
+
+),
+
+loaded_files as (
+
+    select
+        source_file_id,
+        coverage_end
+    from stg_source_files
+    where is_loaded
+
+),
+
+final as (
+
+    -- snapshots of one line are ordered by the day their export covers, then by load order
+    select
+        order_lines.source_file_id,
+        order_lines.source_row,
+        order_lines.shop_id,
+        order_lines.order_id,
+        order_lines.line_id,
+        order_lines.sku,
+        order_lines.product_name,
+        order_lines.buyer_key,
+        order_lines.created_at,
+        order_lines.paid_at,
+        order_lines.shipped_at,
+        order_lines.completed_at,
+        order_lines.closed_at,
+        order_lines.status,
+        order_lines.quantity,
+        order_lines.paid_amount,
+        order_lines.refund_amount,
+        order_lines.refund_status,
+        order_lines.refunded_at,
+        order_lines.refund_reason,
+        order_lines.currency,
+        order_lines.is_paid,
+        loaded_files.coverage_end as snapshot_date,
+        row_number() over snapshot_order as snapshot_seq,
+        row_number() over (
+            partition by order_lines.shop_id, order_lines.order_id, order_lines.line_id
+            order by
+                loaded_files.coverage_end desc,
+                order_lines.source_file_id desc,
+                order_lines.source_row desc
+        ) = 1 as is_latest,
+        lag(order_lines.refund_amount, 1, 0) over snapshot_order as previous_refund_amount
+    from order_lines
+    inner join loaded_files
+        on order_lines.source_file_id = loaded_files.source_file_id
+    window snapshot_order as (
+        partition by order_lines.shop_id, order_lines.order_id, order_lines.line_id
+        order by loaded_files.coverage_end, order_lines.source_file_id, order_lines.source_row
+    )
+
+)
+
+select * from final

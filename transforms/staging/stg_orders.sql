@@ -1,0 +1,169 @@
+with
+
+raw_lines as (
+
+    select
+        source_file_id,
+        source_row,
+        shop_id,
+        order_id,
+        line_id,
+        sku,
+        product_name,
+        buyer_key,
+        created_at,
+        paid_at,
+        shipped_at,
+        completed_at,
+        closed_at,
+        status,
+        platform_status,
+        quantity,
+        unit_price,
+        paid_amount,
+        order_paid_amount,
+        refund_amount,
+        order_refund_amount,
+        refund_status,
+        refunded_at,
+        refund_reason,
+        currency
+    from raw_orders
+
+),
+
+weighted as (
+
+    select
+        source_file_id,
+        source_row,
+        shop_id,
+        order_id,
+        line_id,
+        paid_amount,
+        order_paid_amount,
+        refund_amount,
+        order_refund_amount,
+        coalesce(unit_price, 0) * coalesce(quantity, 1) as line_weight,
+        sum(coalesce(unit_price, 0) * coalesce(quantity, 1)) over order_in_file as order_weight,
+        count(*) over order_in_file as order_line_count,
+        row_number() over (order_in_file order by source_row) as line_position
+    from raw_lines
+    window order_in_file as (partition by source_file_id, shop_id, order_id)
+
+),
+
+shares as (
+
+    select
+        source_file_id,
+        source_row,
+        shop_id,
+        order_id,
+        paid_amount,
+        refund_amount,
+        order_paid_amount,
+        order_refund_amount,
+        line_position,
+        order_line_count,
+        case
+            when order_weight > 0 then line_weight / order_weight
+            else 1.0 / order_line_count
+        end as line_share
+    from weighted
+
+),
+
+rounded as (
+
+    select
+        source_file_id,
+        source_row,
+        shop_id,
+        order_id,
+        paid_amount,
+        refund_amount,
+        order_paid_amount,
+        order_refund_amount,
+        line_position,
+        order_line_count,
+        round(order_paid_amount * line_share, 2) as paid_share,
+        round(order_refund_amount * line_share, 2) as refund_share
+    from shares
+
+),
+
+allocated as (
+
+    -- order-level amounts go to lines by value; the last line takes the rounding remainder,
+    -- so the lines always add up to the order to the cent
+    select
+        source_file_id,
+        source_row,
+        coalesce(
+            paid_amount,
+            paid_share + case
+                when line_position = order_line_count
+                    then order_paid_amount - sum(paid_share) over order_in_file
+                else 0
+            end
+        ) as line_paid_amount,
+        coalesce(
+            refund_amount,
+            refund_share + case
+                when line_position = order_line_count
+                    then order_refund_amount - sum(refund_share) over order_in_file
+                else 0
+            end,
+            0
+        ) as line_refund_amount
+    from rounded
+    window order_in_file as (partition by source_file_id, shop_id, order_id)
+
+),
+
+final as (
+
+    select
+        raw_lines.source_file_id,
+        raw_lines.source_row,
+        raw_lines.shop_id,
+        raw_lines.order_id,
+        coalesce(raw_lines.line_id, '1') as line_id,
+        raw_lines.sku,
+        coalesce(raw_lines.product_name, raw_lines.sku, '(unnamed)') as product_name,
+        coalesce(
+            raw_lines.buyer_key, 'anonymous:' || raw_lines.shop_id || ':' || raw_lines.order_id
+        ) as buyer_key,
+        raw_lines.created_at,
+        raw_lines.paid_at,
+        raw_lines.shipped_at,
+        raw_lines.completed_at,
+        raw_lines.closed_at,
+        raw_lines.status,
+        raw_lines.platform_status,
+        coalesce(raw_lines.quantity, 1) as quantity,
+        raw_lines.unit_price,
+        coalesce(allocated.line_paid_amount, 0)::decimal(18, 2) as paid_amount,
+        allocated.line_refund_amount::decimal(18, 2) as refund_amount,
+        raw_lines.refunded_at,
+        raw_lines.refund_reason,
+        raw_lines.currency,
+        coalesce(
+            raw_lines.refund_status,
+            case
+                when allocated.line_refund_amount <= 0 then 'none'
+                when allocated.line_refund_amount >= allocated.line_paid_amount then 'full'
+                else 'partial'
+            end
+        ) as refund_status,
+        raw_lines.paid_at is not null as is_paid
+    from raw_lines
+    inner join allocated
+        on
+            raw_lines.source_file_id = allocated.source_file_id
+            and raw_lines.source_row = allocated.source_row
+
+)
+
+select * from final
