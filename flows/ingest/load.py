@@ -155,14 +155,11 @@ def parse_rows(rows: list[list[str]], row_numbers: list[int], match: Match, shop
             continue
         rows_read += 1
         if len(row) != width:
-            # trailing empty cells are harmless (Excel pads); anything else is a broken row
-            if len(row) > width and not any(c.strip() for c in row[width:]):
-                row = row[:width]
-            else:
-                rejects.append({"source_row": number, "column_name": None, "raw_value": None,
-                                "reason": f"expected {width} fields, found {len(row)} "
-                                          f"(a broken or truncated line)"})
-                continue
+            # a shifted or truncated row: its cells cannot be trusted to be in their columns
+            rejects.append({"source_row": number, "column_name": None, "raw_value": None,
+                            "reason": f"expected {width} fields like the header, found {len(row)} "
+                                      f"(an unquoted comma, or a broken or truncated line)"})
+            continue
         data_rows.append(row)
         data_numbers.append(number)
 
@@ -217,7 +214,7 @@ def parse_rows(rows: list[list[str]], row_numbers: list[int], match: Match, shop
             rejects.append({"source_row": int(number), "column_name": column_label,
                             "raw_value": cell[number], "reason": REASONS.get(spec.type, "unparseable")})
         bad_rows.update(int(n) for n in raw.index[bad])
-        if spec.required:
+        if spec.not_empty:
             missing = cell.isna()
             for number in raw.index[missing]:
                 rejects.append({"source_row": int(number), "column_name": column_label, "raw_value": None,

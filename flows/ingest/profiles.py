@@ -14,7 +14,8 @@ which entity it feeds (orders, traffic or ad_spend) and how each canonical colum
     [columns.order_id]
     source = "订单编号"                 # or a list of alternative header names
     type = "id"                        # text | id | decimal | number | integer | percent | date | timestamp | buyer
-    required = true                    # header must exist and every row must have a value
+    required = true                    # the header must have it (else the file is refused)
+    not_empty = true                   # and every row must have a value (else the row is rejected)
 
     [columns.status]
     source = "订单状态"
@@ -90,7 +91,8 @@ class ColumnSpec:
     name: str
     sources: tuple[str, ...] = ()
     type: str = "text"
-    required: bool = False
+    required: bool = False  # the header must have this column
+    not_empty: bool = False  # every row must have a value (implies required)
     value: str | None = None
     map: dict[str, str] | None = None
     default: str | None = None  # a value for unmapped / empty cells (used with map)
@@ -164,8 +166,8 @@ def load_profile(path: Path, *, user_defined: bool = False) -> Profile:
                                f"(one of: {', '.join(canonical)})")
         if not isinstance(spec, dict):
             raise ProfileError(f"{cwhere}: must be a table")
-        bad_keys = sorted(set(spec) - {"source", "type", "required", "value", "map", "default",
-                                       "ordinal_within"})
+        bad_keys = sorted(set(spec) - {"source", "type", "required", "not_empty", "value", "map",
+                                       "default", "ordinal_within"})
         if bad_keys:
             raise ProfileError(f"{cwhere}: unknown key {bad_keys[0]!r}")
         ctype = spec.get("type", "text")
@@ -175,7 +177,9 @@ def load_profile(path: Path, *, user_defined: bool = False) -> Profile:
         if not sources and "value" not in spec and "ordinal_within" not in spec:
             raise ProfileError(f"{cwhere}: needs a source, a value or ordinal_within")
         columns.append(ColumnSpec(
-            name=name, sources=sources, type=ctype, required=bool(spec.get("required", False)),
+            name=name, sources=sources, type=ctype,
+            required=bool(spec.get("required", False) or spec.get("not_empty", False)),
+            not_empty=bool(spec.get("not_empty", False)),
             value=spec.get("value"), map=spec.get("map"), default=spec.get("default"),
             ordinal_within=spec.get("ordinal_within"),
         ))

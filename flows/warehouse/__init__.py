@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: one file, one writer. See docs/architecture.md."""

@@ -1,0 +1,223 @@
+"""Build the transforms: every ``transforms/<layer>/<model>.sql`` becomes a table, layer by layer.
+
+A model is a bare ``select``; the runner wraps it in ``create or replace table``. Its ``.yml``
+beside it holds the description, the grain, the column definitions and the checks::
+
+    checks:
+      fail:                       # a failing check stops the build; nothing is replaced
+        - unique: [business_date, shop_id]
+        - not_null: [business_date, shop_id]
+        - accepted_values: {status: [created, paid, shipped, completed, closed]}
+      warn:                       # reported in the data-quality box
+        - expression: refund_amount <= gmv
+
+The whole build runs in one transaction: a failed check or a crash leaves every table as it was
+before the build started. Models in one layer may read each other; they are ordered by reference.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import yaml
+
+from flows.settings import Settings
+
+LAYERS = ("staging", "intermediate", "marts", "reports")
+TRANSFORMS_DIR = Path(__file__).resolve().parents[2] / "transforms"
+CHECK_KINDS = ("unique", "not_null", "accepted_values", "expression")
+
+
+class ModelError(ValueError):
+    """A model file or its .yml is malformed."""
+
+
+class BuildFailed(RuntimeError):
+    """A ``fail`` check did not pass, or a model's SQL failed; the warehouse is unchanged."""
+
+    def __init__(self, message: str, results: list["CheckResult"] | None = None):
+        super().__init__(message)
+        self.results = results or []
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    layer: str
+    sql: str
+    doc: dict
+    path: Path
+
+    @property
+    def description(self) -> str:
+        return str(self.doc.get("description", ""))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    model: str
+    level: str  # fail | warn
+    check: str
+    failing_rows: int
+
+    @property
+    def passed(self) -> bool:
+        return self.failing_rows == 0
+
+    def line(self) -> str:
+        state = "ok" if self.passed else f"{self.failing_rows} row(s) fail"
+        return f"{self.model}: {self.level} {self.check}: {state}"
+
+
+@dataclass
+class BuildResult:
+    models: list[str] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [c for c in self.checks if c.level == "warn" and not c.passed]
+
+
+def load_models(root: Path = TRANSFORMS_DIR) -> list[Model]:
+    """All models in build order: layer by layer, and by reference inside a layer."""
+    ordered: list[Model] = []
+    for layer in LAYERS:
+        layer_models = []
+        for sql_path in sorted((root / layer).glob("*.sql")):
+            yml_path = sql_path.with_suffix(".yml")
+            if not yml_path.exists():
+                raise ModelError(f"{sql_path}: every model needs a .yml beside it ({yml_path.name})")
+            try:
+                doc = yaml.safe_load(yml_path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError as exc:
+                raise ModelError(f"{yml_path}: not valid YAML: {exc}") from exc
+            if not doc.get("description"):
+                raise ModelError(f"{yml_path}: description is required")
+            sql = sql_path.read_text(encoding="utf-8").strip().rstrip(";")
+            layer_models.append(Model(sql_path.stem, layer, sql, doc, sql_path))
+        ordered.extend(_order_within_layer(layer_models))
+    return ordered
+
+
+def _order_within_layer(models: list[Model]) -> list[Model]:
+    names = {m.name for m in models}
+    deps = {m.name: {n for n in names if n != m.name and re.search(rf"\b{n}\b", m.sql)} for m in models}
+    done: list[Model] = []
+    pending = {m.name: m for m in models}
+    while pending:
+        ready = sorted(n for n in pending if deps[n] <= {d.name for d in done})
+        if not ready:
+            raise ModelError(f"circular references between models: {', '.join(sorted(pending))}")
+        for n in ready:
+            done.append(pending.pop(n))
+    return done
+
+
+def write_seeds(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Tables the transforms need from the configuration: shops, reporting settings, fx rates."""
+    shops = pd.DataFrame([{
+        "shop_id": s.id, "shop_name": s.name, "platform": s.platform, "currency": s.currency,
+        "timezone": s.timezone, "gross_margin": s.gross_margin} for s in settings.shops])
+    con.register("seed_shops_frame", shops)
+    con.execute("create or replace table seed_shops as select * from seed_shops_frame")
+    con.unregister("seed_shops_frame")
+    con.execute("create or replace table seed_reporting as select ?::varchar as reporting_currency",
+                [settings.reporting_currency])
+    con.execute("create or replace table seed_fx_rates (rate_date date, currency varchar, "
+                "rate_to_reporting double)")
+    if settings.fx_rates_path is not None:
+        load_fx_rates(con, settings.fx_rates_path)
+
+
+def load_fx_rates(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    if not path.is_file():
+        raise ModelError(f"{path}: fx rates file not found (paths.fx_rates in the configuration)")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    expected = ["rate_date", "currency", "rate_to_reporting"]
+    missing = [c for c in expected if c not in frame.columns]
+    if missing:
+        raise ModelError(f"{path}: missing column(s) {', '.join(missing)} (expected header "
+                         f"{','.join(expected)})")
+    dates = pd.to_datetime(frame["rate_date"], errors="coerce", format="%Y-%m-%d")
+    rates = pd.to_numeric(frame["rate_to_reporting"], errors="coerce")
+    bad = dates.isna() | rates.isna() | (rates <= 0) | ~frame["currency"].str.fullmatch("[A-Z]{3}")
+    if bad.any():
+        row = int(bad.idxmax()) + 2
+        col = "rate_date" if dates.isna().iloc[row - 2] else (
+            "currency" if not frame["currency"].str.fullmatch("[A-Z]{3}").iloc[row - 2] else "rate_to_reporting")
+        raise ModelError(f"{path}: row {row}, column {col}: bad value "
+                         f"{frame.iloc[row - 2][col]!r}")
+    clean = pd.DataFrame({"rate_date": dates.dt.date, "currency": frame["currency"], "rate_to_reporting": rates})
+    con.register("fx_frame", clean)
+    con.execute("insert into seed_fx_rates select rate_date, currency, rate_to_reporting from fx_frame")
+    con.unregister("fx_frame")
+
+
+def _check_sql(model: str, check: dict) -> tuple[str, str]:
+    if not isinstance(check, dict) or len(check) != 1:
+        raise ModelError(f"{model}: a check is one of {', '.join(CHECK_KINDS)} with its argument; got {check!r}")
+    kind, arg = next(iter(check.items()))
+    if kind == "unique":
+        cols = ", ".join(arg)
+        return (f"unique({cols})",
+                f"select coalesce(sum(n - 1), 0) from (select count(*) as n from {model} group by {cols}) where n > 1")
+    if kind == "not_null":
+        cond = " or ".join(f"{c} is null" for c in arg)
+        return f"not_null({', '.join(arg)})", f"select count(*) from {model} where {cond}"
+    if kind == "accepted_values":
+        (col, values), = arg.items()
+        listed = ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+        return (f"accepted_values({col})",
+                f"select count(*) from {model} where {col} is not null and {col} not in ({listed})")
+    if kind == "expression":
+        return f"expression({arg})", f"select count(*) from {model} where not coalesce(({arg}), false)"
+    raise ModelError(f"{model}: unknown check {kind!r} (one of {', '.join(CHECK_KINDS)})")
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, model: Model) -> list[CheckResult]:
+    results = []
+    checks = model.doc.get("checks") or {}
+    for level in ("fail", "warn"):
+        for check in checks.get(level) or []:
+            label, sql = _check_sql(model.name, check)
+            failing = con.execute(sql).fetchone()[0]
+            results.append(CheckResult(model.name, level, label, int(failing or 0)))
+    return results
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TRANSFORMS_DIR,
+          progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Write the seeds and build every model with its checks, in one transaction."""
+    started = time.perf_counter()
+    models = load_models(root)
+    result = BuildResult()
+    con.execute("begin transaction")
+    try:
+        write_seeds(con, settings)
+        for model in models:
+            try:
+                con.execute(f"create or replace table {model.name} as\n{model.sql}")
+            except duckdb.Error as exc:
+                raise BuildFailed(f"{model.path}: {exc}") from exc
+            checks = run_checks(con, model)
+            result.models.append(model.name)
+            result.checks.extend(checks)
+            failed = [c for c in checks if c.level == "fail" and not c.passed]
+            if failed:
+                raise BuildFailed("; ".join(c.line() for c in failed), result.checks)
+            if progress:
+                progress(model.name)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    result.seconds = time.perf_counter() - started
+    return result
