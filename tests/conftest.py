@@ -137,7 +137,7 @@ def _headline_rows():
 
 def _trend_rows():
     for scope, currency, scale in (("tmall_flagship", "CNY", 1.0), ("us_store", "USD", 0.02),
-                                   ("all", "CNY", 1.15)):
+                                   ("all", "CNY", 11.0)):
         for back in range(40):
             day = REPORT_DATE - timedelta(days=back)
             if back in (20, 21):  # two days without data: gaps in the chart
@@ -253,6 +253,15 @@ def build_rpt_warehouse(path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def rpt_facts():
+    """The fixture's facts for assertions: report_date, script_title, build (a fresh warehouse)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(report_date=REPORT_DATE, script_title=SCRIPT_TITLE,
+                           build=build_rpt_warehouse)
+
+
+@pytest.fixture(scope="session")
 def rpt_warehouse(tmp_path_factory) -> Path:
     """A DuckDB file holding the ``rpt_*`` fixture tables (build once per session, read only)."""
     return build_rpt_warehouse(tmp_path_factory.mktemp("warehouse") / "shopreport.duckdb")
@@ -267,11 +276,12 @@ def rpt_con(rpt_warehouse):
     con.close()
 
 
-@pytest.fixture
-def report_settings(tmp_path):
-    """Settings for the two fixture shops; outbox and other folders under ``tmp_path``."""
+@pytest.fixture(scope="session")
+def report_settings(tmp_path_factory):
+    """Settings for the two fixture shops (zh-CN, CNY); folders under a session temp folder."""
     from flows.settings import MailSettings, Settings, ShopConfig
 
+    tmp_path = tmp_path_factory.mktemp("settings")
     return Settings(
         config_path=tmp_path / "shopreport.toml",
         inbox_dir=tmp_path / "inbox",
@@ -392,3 +402,71 @@ def smtp_server():
         yield server
     finally:
         controller.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# a project folder with two shops, and the hand-made exports in tests/fixtures/exports/
+# --------------------------------------------------------------------------------------------
+import shutil as _shutil
+
+from flows.settings import load_settings as _load_settings
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "exports"
+
+CONFIG = """
+[paths]
+fx_rates = "fx_rates.csv"
+
+[report]
+reporting_currency = "CNY"
+
+[[shops]]
+id = "tmall_flagship"
+name = "天猫旗舰店"
+platform = "tmall"
+currency = "CNY"
+timezone = "Asia/Shanghai"
+gross_margin = 0.45
+
+[[shops]]
+id = "shopify_us"
+name = "Shopify US"
+platform = "shopify"
+currency = "USD"
+timezone = "America/New_York"
+gross_margin = 0.5
+"""
+
+TMALL_FILES = ["ExportOrderList_2026-11-22.csv", "【生意参谋平台】流量来源_2026-11-21_2026-11-22.csv",
+               "计划报表_20261123_073000.csv"]
+SHOPIFY_FILES = ["orders_export_2026-11-22.csv", "Campaign_report_2026-11-22.csv",
+                 "sessions_over_time_2026-11-22.csv"]
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    """A project folder with a configuration and an empty inbox per shop; returns its Settings."""
+    (tmp_path / "shopreport.toml").write_text(CONFIG, encoding="utf-8")
+    (tmp_path / "fx_rates.csv").write_text("rate_date,currency,rate_to_reporting\n2026-11-01,USD,7.2000\n",
+                                           encoding="utf-8")
+    for shop in ("tmall_flagship", "shopify_us"):
+        (tmp_path / "inbox" / shop).mkdir(parents=True)
+    return _load_settings(tmp_path / "shopreport.toml")
+
+
+@pytest.fixture
+def drop():
+    """Copy fixture exports into a shop's inbox, as a team member would."""
+    def copy(settings, shop_id: str, *names: str) -> list[Path]:
+        paths = []
+        for name in names:
+            target = settings.inbox_dir / shop_id / name
+            _shutil.copyfile(FIXTURES / name, target)
+            paths.append(target)
+        return paths
+    return copy
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    return FIXTURES

@@ -126,13 +126,25 @@ ads_daily as (
 
 activity_dates as (
 
-    select shop_id, business_date from sales_daily
+    select
+        shop_id,
+        business_date
+    from sales_daily
     union
-    select shop_id, business_date from order_buyers_daily
+    select
+        shop_id,
+        business_date
+    from order_buyers_daily
     union
-    select shop_id, business_date from traffic_daily
+    select
+        shop_id,
+        business_date
+    from traffic_daily
     union
-    select shop_id, business_date from ads_daily
+    select
+        shop_id,
+        business_date
+    from ads_daily
 
 ),
 

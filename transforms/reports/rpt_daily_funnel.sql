@@ -27,18 +27,13 @@ steps as (
 
 ),
 
-step_catalogue as (
+step_catalogue (step, step_order) as (
 
-    select
-        step,
-        step_order
-    from (
-        values
-        ('visitors', 1),
-        ('add_to_cart_users', 2),
-        ('order_buyers', 3),
-        ('paying_buyers', 4)
-    ) as catalogue (step, step_order)
+    values
+    ('visitors', 1),
+    ('add_to_cart_users', 2),
+    ('order_buyers', 3),
+    ('paying_buyers', 4)
 
 ),
 

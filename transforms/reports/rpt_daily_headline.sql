@@ -20,26 +20,19 @@ scope_daily as (
 
 ),
 
-metric_catalogue as (
+metric_catalogue (metric, metric_order, is_ratio, higher_is_better) as (
 
     -- the headline tiles, in reading order
-    select
-        metric,
-        metric_order,
-        is_ratio,
-        higher_is_better
-    from (
-        values
-        ('gmv', 1, false, true),
-        ('visitors', 2, false, true),
-        ('conversion', 3, true, true),
-        ('aov', 4, false, true),
-        ('paying_buyers', 5, false, true),
-        ('refund_amount', 6, false, false),
-        ('net_sales', 7, false, true),
-        ('ad_cost', 8, false, false),
-        ('roas', 9, true, true)
-    ) as catalogue (metric, metric_order, is_ratio, higher_is_better)
+    values
+    ('gmv', 1, false, true),
+    ('visitors', 2, false, true),
+    ('conversion', 3, true, true),
+    ('aov', 4, false, true),
+    ('paying_buyers', 5, false, true),
+    ('refund_amount', 6, false, false),
+    ('net_sales', 7, false, true),
+    ('ad_cost', 8, false, false),
+    ('roas', 9, true, true)
 
 ),
 

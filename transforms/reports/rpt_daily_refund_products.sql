@@ -33,7 +33,7 @@ ranked as (
         refund_amount,
         refund_lines,
         row_number() over (
-            partition by shop_id, refund_date order by refund_amount desc, product_name
+            partition by shop_id, refund_date order by refund_amount desc, product_name asc
         ) as product_rank
     from per_product
 

@@ -38,7 +38,7 @@ ranked as (
         quantity,
         paying_buyers,
         row_number() over (
-            partition by shop_id, paid_date order by gmv desc, product_name
+            partition by shop_id, paid_date order by gmv desc, product_name asc
         ) as product_rank
     from per_product
 
