@@ -50,6 +50,12 @@ class Delivery:
     server: str = ""  # "host:port (security)" (smtp)
     refused: tuple[str, ...] = ()  # recipients the server refused (smtp; the others got it)
 
+    def __str__(self) -> str:
+        if self.method == "outbox":
+            return f"written to {self.path}"
+        sent = f"sent via {self.server} to {', '.join(self.recipients)}"
+        return sent + (f" (refused: {', '.join(self.refused)})" if self.refused else "")
+
 
 def report_subject(ctx: "DailyReportContext") -> str:
     """``【日报】天猫旗舰店 2026-11-22 支付金额 ¥12.3万 周同比 +8%`` /

@@ -31,7 +31,7 @@ CHART_RC = {
 COLOURS = {"gmv": "#9ec5e8", "net_sales": "#1f4e79", "ad_cost": "#e07b39", "text": "#374151",
            "grid": "#e5e7eb"}
 PNG_DPI = 144
-SIZE_INCHES = (7.2, 2.8)
+SIZE_INCHES = (7.0, 2.6)  # 504 pt wide: fits the A4 text width of the PDF
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,11 @@ def _strip_prolog(svg: str) -> str:
     svg = re.sub(r"<!DOCTYPE[^>]*>\s*", "", svg)
     svg = re.sub(r"<!--.*?-->\s*", "", svg, flags=re.S)
     return svg.strip()
+
+
+def _axis_money(text: str) -> str:
+    """Axis ticks need no trailing ``.0``: ``¥12.0万`` → ``¥12万``, ``¥900.0K`` → ``¥900K``."""
+    return re.sub(r"\.0+(?=\D*$)", "", text)
 
 
 def trend_chart(points: Sequence["TrendPoint"], *, language: str, currency: str) -> Chart:
@@ -100,13 +105,15 @@ def trend_chart(points: Sequence["TrendPoint"], *, language: str, currency: str)
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
         ax.yaxis.set_major_formatter(FuncFormatter(
-            lambda v, _pos: loc.money(v, currency, compact=True, decimals=0)))
+            lambda v, _pos: _axis_money(loc.money(v, currency, compact=True, decimals=0))))
         ax.grid(axis="y", color=COLOURS["grid"], linewidth=0.8, zorder=0)
         ax.tick_params(colors=COLOURS["text"], length=0)
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
         ax.spines["bottom"].set_color(COLOURS["grid"])
-        ax.legend(loc="upper left", bbox_to_anchor=(0, 1.16), ncols=3, frameon=False,
+        handles, labels = ax.get_legend_handles_labels()
+        order = sorted(range(len(labels)), key=lambda i: labels[i] != loc.t("chart.gmv"))  # bars first
+        ax.legend([handles[i] for i in order], [labels[i] for i in order], loc="upper left", bbox_to_anchor=(0, 1.16), ncols=3, frameon=False,
                   handlelength=1.4, fontsize=8.5)
 
         png = io.BytesIO()

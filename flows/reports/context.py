@@ -14,22 +14,25 @@ shop by shop, in the order of the configuration.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
-from flows.reports.glossary import DEFAULT_TRANSFORMS_DIR, GlossaryItem, glossary_items
+from flows.reports.glossary import DEFAULT_TRANSFORMS_DIR, GlossaryError, GlossaryItem, glossary_items
 from flows.reports.i18n import Locale, currency_symbol, get_locale
 
 if TYPE_CHECKING:
     import duckdb
 
     from flows.settings import Settings
+
+log = logging.getLogger(__name__)
 
 ALL_SCOPE = "all"
 TREND_DAYS = 30
@@ -234,6 +237,7 @@ class DataQuality:
     has_rejects: bool
     missing: list[MissingEntity]
     is_clean: bool  # no rejects and nothing missing
+    notes: list[str] = field(default_factory=list)  # other problems with this report (e.g. glossary)
 
 
 @dataclass(frozen=True)
@@ -595,6 +599,16 @@ def build_daily_context(
         products=refund_products,
     )
 
+    try:
+        glossary = glossary_items(loc.language, transforms_dir)
+        glossary_notes: list[str] = []
+    except GlossaryError as exc:  # a model-docs typo must not stop the morning report
+        log.warning("report glossary left out: %s", exc)
+        glossary, glossary_notes = [], [loc.t("dq.glossary_error", error=exc)]
+    data_quality = _data_quality(con, settings, scope_id, business_date, loc, shop_names)
+    data_quality = replace(data_quality, notes=data_quality.notes + glossary_notes,
+                           is_clean=data_quality.is_clean and not glossary_notes)
+
     legend = [ComparisonLegend(key=key, label=loc.t(f"compare.{key}"),
                                long_label=loc.t(f"compare_long.{key}"),
                                date_label=loc.date_long(business_date - timedelta(days=days)),
@@ -624,8 +638,8 @@ def build_daily_context(
         ad_campaigns=ads,
         refunds=refunds,
         top_products=top_products,
-        data_quality=_data_quality(con, settings, scope_id, business_date, loc, shop_names),
-        glossary=glossary_items(loc.language, transforms_dir),
+        data_quality=data_quality,
+        glossary=glossary,
     )
 
 

@@ -11,7 +11,8 @@ developers; not in the glossary) or a mapping with a label::
         definition: {zh-CN: 当日支付的订单行金额之和, en: sum of paid_amount of lines paid on the day}
 
 Every labelled column becomes one glossary entry. Entries are deduplicated by label, keeping the
-first in layer order (marts, then reports; files by name, columns in file order).
+first in layer order (marts, reports, then intermediate and staging; files by name, columns in
+file order).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from flows.reports.i18n import DEFAULT_LANGUAGE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_TRANSFORMS_DIR = REPO_ROOT / "transforms"
-GLOSSARY_LAYERS = ("marts", "reports")
+# marts first (the canonical definitions), then reports; labels found only in earlier layers
+# (e.g. breakeven ROAS on stg_shops) still belong in the glossary, after those
+GLOSSARY_LAYERS = ("marts", "reports", "intermediate", "staging")
 
 
 class GlossaryError(ValueError):
@@ -73,7 +76,10 @@ def _localised(value: Any, where: str) -> dict[str, str]:
         return {DEFAULT_LANGUAGE: value.strip()}
     if isinstance(value, Mapping) and all(isinstance(v, str) for v in value.values()):
         return {str(k): v.strip() for k, v in value.items()}
-    raise GlossaryError(f"{where}: expected a text or a mapping language → text, got {value!r}")
+    hint = ""
+    if isinstance(value, Mapping) and any(v is None for v in value.values()):
+        hint = " (a comma inside an unquoted {…} mapping splits the text: put the text in quotes)"
+    raise GlossaryError(f"{where}: expected a text or a mapping language → text, got {value!r}{hint}")
 
 
 def _columns(document: Any, path: Path) -> Iterable[tuple[str, Any]]:

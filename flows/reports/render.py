@@ -58,7 +58,7 @@ def _trend_chart(ctx: "DailyReportContext"):
     return trend_chart(ctx.trend, language=ctx.language, currency=ctx.currency)
 
 
-def render_html(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR) -> str:
+def render_pdf_html(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR) -> str:
     """The PDF's HTML: ``daily_report.html`` with the trend chart as inline SVG."""
     chart = _trend_chart(ctx)
     template = template_environment(templates_dir).get_template("daily_report.html")
@@ -81,7 +81,7 @@ def render_pdf(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR) -
     """The report as PDF bytes (WeasyPrint; the CJK font is embedded, the chart is vector)."""
     from weasyprint import HTML
 
-    html = render_html(ctx, templates_dir)
+    html = render_pdf_html(ctx, templates_dir)
     return HTML(string=html, base_url=str(templates_dir)).write_pdf()
 
 

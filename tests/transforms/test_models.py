@@ -45,6 +45,14 @@ def test_every_model_has_a_documented_yml_and_builds_in_layer_order():
     for m in models:
         assert m.doc.get("grain"), f"{m.path}: the .yml needs a grain"
         assert m.doc.get("checks", {}).get("fail"), f"{m.path}: the .yml needs fail checks"
+        for column, doc in (m.doc.get("columns") or {}).items():
+            if isinstance(doc, dict):  # a glossary entry: a label and a definition in every language
+                for part in ("label", "definition"):
+                    texts = doc.get(part) or {}
+                    assert set(texts) == {"zh-CN", "en"}, f"{m.path}: {column}.{part}"
+                    assert all(isinstance(t, str) and t.strip() for t in texts.values()), f"{m.path}: {column}.{part}"
+            else:
+                assert isinstance(doc, str) and doc.strip(), f"{m.path}: {column}"
         assert m.name.startswith({"staging": "stg_", "intermediate": "int_", "marts": ("fct_", "dim_"),
                                   "reports": "rpt_"}[m.layer])
 
