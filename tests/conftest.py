@@ -361,6 +361,8 @@ class SmtpServer:
     messages: list = field(default_factory=list)  # email.message.Message as received
     envelopes: list = field(default_factory=list)  # (mail_from, rcpt_tos)
     logins: list = field(default_factory=list)  # user names that logged in
+    user: str = SMTP_USER  # the login the server accepts
+    password: str = SMTP_PASSWORD
 
 
 def _free_port() -> int:
