@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _prefect_defaults() -> None:
     # offline machines: no telemetry attempts (STACK.md §0)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

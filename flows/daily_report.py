@@ -22,9 +22,17 @@ from flows.settings import Settings, load_settings
 @task(name="ingest", cache_policy=NO_CACHE)
 def ingest_task(settings: Settings, paths: list[str] | None = None, shop_id: str | None = None):
     report = pipeline.ingest(settings, [Path(p) for p in paths] if paths else None, shop_id,
-                             progress=lambda o: print(o.line()))
-    print(report.summary())
+                             progress=_print_outcome)
+    print(f"ingest: {report.summary()}")
     return report
+
+
+def _print_outcome(outcome) -> None:
+    """Every file that needs attention, and a short line for each one that loaded cleanly."""
+    if outcome.status == "loaded" and not outcome.rows_rejected:
+        print(f"  loaded {outcome.shop_id}/{outcome.path.name}: {outcome.rows_loaded} rows")
+    else:
+        print(outcome.line())
 
 
 @task(name="build", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)

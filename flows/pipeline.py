@@ -87,10 +87,11 @@ def render_daily(settings: Settings, business_date: dt.date, scope_id: str,
                 f"Drop that day's exports into the inbox or pass --date.")
         ctx = build_daily_context(con, settings, business_date, scope_id, language)
     email = render_email(ctx)
-    pdf = render_pdf(ctx)
+    pdf_html = render_pdf_html(ctx)
+    pdf = render_pdf(ctx, html=pdf_html)
     stem = report_file_stem(ctx)
     archived = archive_report(settings.archive_dir, "daily", scope_id, business_date.isoformat(), stem,
-                              pdf=pdf, html=render_pdf_html(ctx), email_html=email.html)
+                              pdf=pdf, html=pdf_html, email_html=email.html)
     return RenderedReport(scope_id=scope_id, business_date=business_date, subject=report_subject(ctx),
                           pdf_name=f"{stem}.pdf", pdf=pdf, email=email, archived=archived)
 

@@ -51,7 +51,7 @@ class DemoManifest:
 
 
 def generate_demo(target_dir: Path, end_date: date, days: int = 430, seed: int = 20261122,
-                  daily_days: int = 28,
+                  daily_days: int = 14,
                   progress: Callable[[str], None] | None = None) -> DemoManifest:
     """Write the demo business's configuration, fx rates and exports into ``target_dir``.
 

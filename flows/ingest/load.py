@@ -27,7 +27,7 @@ import pandas as pd
 from flows.ingest.profiles import (CANONICAL, ENTITY_EVENT_COLUMN, ColumnSpec, Match, NoMatch,
                                    Profile, load_profiles, match_profile)
 from flows.ingest.readers import UnreadableFile, read_table
-from flows.ingest.values import PARSERS, REASONS
+from flows.ingest.values import PARSERS, REASONS, STR
 from flows.settings import Settings, ShopConfig
 
 REJECTED_DIR = "_rejected"
@@ -98,7 +98,7 @@ def buyer_hash(values: pd.Series, salt: str) -> pd.Series:
         if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
             return None
         return hashlib.sha256(f"{salt}\x1f{v}".encode("utf-8")).hexdigest()[:32]
-    return values.map(one).astype("string")
+    return values.map(one).astype(STR)
 
 
 def dates_in_name(name: str) -> list[dt.date]:
@@ -163,11 +163,15 @@ def parse_rows(rows: list[list[str]], row_numbers: list[int], match: Match, shop
         data_rows.append(row)
         data_numbers.append(number)
 
-    raw = pd.DataFrame(data_rows, columns=range(width), dtype="string") if data_rows else \
-        pd.DataFrame({i: pd.Series([], dtype="string") for i in range(width)})
+    raw = pd.DataFrame(data_rows, columns=range(width), dtype=STR) if data_rows else \
+        pd.DataFrame({i: pd.Series([], dtype=STR) for i in range(width)})
     raw.index = pd.Index(data_numbers, name="source_row")
-    nulls = set(profile.null_values)
-    raw = raw.apply(lambda s: s.str.strip().where(~s.str.strip().isin(nulls)))
+    # only the mapped columns are cleaned: the rest (names, phones, addresses…) is never touched
+    nulls = list(profile.null_values)
+    for idx in {i for i, _ in positions.values() if i is not None} | (
+            {headers.index(c) for c in profile.fill_down if c in headers} if profile.fill_down_key else set()):
+        stripped = raw[idx].str.strip()
+        raw[idx] = stripped.where(~stripped.isin(nulls).to_numpy(dtype=bool, na_value=False))
 
     if profile.fill_down_key and profile.fill_down_key in headers:
         key = raw[headers.index(profile.fill_down_key)]
@@ -184,7 +188,7 @@ def parse_rows(rows: list[list[str]], row_numbers: list[int], match: Match, shop
             if spec.ordinal_within:
                 group = raw[headers.index(spec.ordinal_within)] if spec.ordinal_within in headers else \
                     pd.Series("", index=raw.index)
-                out[spec.name] = (group.groupby(group, sort=False).cumcount() + 1).astype("string")
+                out[spec.name] = (group.groupby(group, sort=False).cumcount() + 1).astype(STR)
             elif spec.value is not None:
                 out[spec.name] = _constant(spec.value, shop)
             else:
@@ -201,10 +205,10 @@ def parse_rows(rows: list[list[str]], row_numbers: list[int], match: Match, shop
                                 "raw_value": cell[number],
                                 "reason": f"unknown value for {spec.name} (known: {', '.join(spec.map)})"})
             bad_rows.update(int(n) for n in raw.index[unknown])
-            out[spec.name] = mapped.astype("string")
+            out[spec.name] = mapped.astype(STR)
             continue
         if spec.type == "buyer":
-            values, bad = cell.astype("string"), pd.Series(False, index=raw.index)
+            values, bad = cell.astype(STR), pd.Series(False, index=raw.index)
             values = buyer_hash(values, salt)
         elif spec.type == "timestamp":
             values, bad = PARSERS["timestamp"](cell, shop.timezone)
@@ -310,7 +314,8 @@ class Ingestor:
     def ingest_file(self, path: Path, shop: ShopConfig, *, from_inbox: bool) -> FileOutcome:
         outcome = self._ingest(path, shop, from_inbox)
         self.report.outcomes.append(outcome)
-        self._event(outcome)
+        if outcome.source_file_id is None:  # loaded files log their event in their own transaction
+            self._event(outcome)
         if self.progress:
             self.progress(outcome)
         return outcome
@@ -395,6 +400,11 @@ class Ingestor:
                     self.con.execute("insert into rejects by name select * from incoming_rejects")
                 finally:
                     self.con.unregister("incoming_rejects")
+            outcome = FileOutcome(path, shop.id, status, message, profile=profile.name,
+                                  entity=profile.entity, source_file_id=file_id,
+                                  rows_read=parsed.rows_read, rows_loaded=rows_loaded,
+                                  rows_rejected=rows_rejected)
+            self._event(outcome)
             self.con.execute("commit")
         except BaseException:
             self.con.execute("rollback")
@@ -404,9 +414,7 @@ class Ingestor:
                 self._move_aside(path, shop, message + "\n" + _reject_lines(parsed.rejects))
             else:
                 path.unlink()
-        return FileOutcome(path, shop.id, status, message, profile=profile.name, entity=profile.entity,
-                           source_file_id=file_id, rows_read=parsed.rows_read, rows_loaded=rows_loaded,
-                           rows_rejected=rows_rejected)
+        return outcome
 
     def _land(self, path: Path, data: bytes, sha: str, shop: ShopConfig) -> Path:
         """Keep the original bytes: landing/<shop>/<yyyy-mm>/<sha12>_<name> (written atomically)."""

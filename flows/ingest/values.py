@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 ParseResult = tuple[pd.Series, pd.Series]
+STR = "string[pyarrow]"  # Arrow-backed strings: the .str methods run vectorised in C++
 
-_MONEY_STRIP = re.compile(r"[¥￥$€£,\s元円₩]|RMB|CNY|USD|HK\$|US\$", re.IGNORECASE)
+_MONEY_STRIP = r"(?i)[¥￥$€£,\s元円₩]|RMB|CNY|USD|HK\$|US\$"  # a plain pattern: Arrow runs it
 _WAN = "万"
 _YI = "亿"
 _NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -32,56 +33,72 @@ _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _MAX_MONEY = 1e13  # decimal(18, 2) holds 16 integer digits; above 10 trillion is a parse error
 
 
-def _present(raw: pd.Series) -> pd.Series:
-    return raw.notna()
+def _present(raw: pd.Series) -> np.ndarray:
+    return raw.notna().to_numpy(dtype=bool)
 
 
-def _numeric(raw: pd.Series) -> ParseResult:
-    """Plain numbers after removing currency symbols, thousands separators and 万/亿 multipliers."""
-    s = raw.astype("string")
-    negative_paren = s.str.match(r"^\(.*\)$", na=False)
-    s = s.str.replace(r"^\((.*)\)$", r"\1", regex=True)
-    s = s.str.replace(_MONEY_STRIP, "", regex=True)
-    factor = pd.Series(1.0, index=raw.index)
-    wan = s.str.endswith(_WAN, na=False)
-    yi = s.str.endswith(_YI, na=False)
-    factor[wan] = 1e4
-    factor[yi] = 1e8
-    s = s.str.rstrip(_WAN + _YI)
-    ok_shape = s.str.fullmatch(_NUMERIC.pattern, na=False)
-    values = pd.to_numeric(s.where(ok_shape), errors="coerce").astype("float64") * factor
-    values[negative_paren] = -values[negative_paren]
-    bad = _present(raw) & (values.isna() | ~np.isfinite(values.fillna(0)))
-    return values.where(~bad), bad
+def _mask(flags: pd.Series) -> np.ndarray:
+    """A plain numpy boolean mask (Arrow booleans with nulls are not valid pandas masks)."""
+    return flags.to_numpy(dtype=bool, na_value=False)
+
+
+def _numeric(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Plain numbers after removing currency symbols, thousands separators and 万/亿 multipliers.
+
+    Works on whole columns at once (Arrow string kernels, numpy arithmetic): the cost is per file,
+    not per cell.
+    """
+    s = raw.astype(STR).str.strip()
+    if not s.str.contains(r"[^0-9.\-]", regex=True).fillna(False).any():  # the common, plain case
+        values = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        negative = _mask(s.str.match(r"^\(.*\)$"))
+        s = s.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.replace(_MONEY_STRIP, "", regex=True)
+        factor = np.where(_mask(s.str.endswith(_WAN)), 1e4, np.where(_mask(s.str.endswith(_YI)), 1e8, 1.0))
+        s = s.str.rstrip(_WAN + _YI)
+        ok_shape = _mask(s.str.fullmatch(_NUMERIC.pattern))
+        values = pd.to_numeric(s.where(ok_shape), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        values = values * factor
+        values[negative] = -values[negative]
+    bad = _present(raw) & ~np.isfinite(values)
+    values[bad] = np.nan
+    return values, bad
+
+
+def _result(raw: pd.Series, values: np.ndarray, bad: np.ndarray, dtype: str = "float64") -> ParseResult:
+    return pd.Series(values, index=raw.index, dtype=dtype), pd.Series(bad, index=raw.index)
 
 
 def parse_decimal(raw: pd.Series) -> ParseResult:
     """Money: rounded to the cent. Returns float values that are exact to two decimals."""
     values, bad = _numeric(raw)
-    too_big = values.abs() >= _MAX_MONEY
-    bad = bad | too_big.fillna(False)
-    return values.where(~bad).round(2), bad
+    with np.errstate(invalid="ignore"):
+        bad = bad | (np.abs(values) >= _MAX_MONEY)
+    values[bad] = np.nan
+    return _result(raw, np.round(values, 2), bad)
 
 
 def parse_number(raw: pd.Series) -> ParseResult:
-    return _numeric(raw)
+    values, bad = _numeric(raw)
+    return _result(raw, values, bad)
 
 
 def parse_integer(raw: pd.Series) -> ParseResult:
     values, bad = _numeric(raw)
-    not_whole = values.notna() & (values != values.round())
-    huge = values.abs() >= 2**62
-    bad = bad | not_whole | huge.fillna(False)
-    return values.where(~bad).round().astype("Int64"), bad
+    with np.errstate(invalid="ignore"):
+        bad = bad | (np.isfinite(values) & ((values != np.round(values)) | (np.abs(values) >= 2**62)))
+    values[bad] = np.nan
+    series = pd.Series(np.round(values), index=raw.index).astype("Int64")
+    return series, pd.Series(bad, index=raw.index)
 
 
 def parse_percent(raw: pd.Series) -> ParseResult:
     """``12.3%`` -> 0.123; a bare number is taken as a fraction already (0.123)."""
-    s = raw.astype("string")
-    has_pct = s.str.endswith("%", na=False)
+    s = raw.astype(STR).str.strip()
+    has_pct = _mask(s.str.endswith("%"))
     values, bad = _numeric(s.str.rstrip("%"))
-    values = values.where(~has_pct, values / 100)
-    return values, bad
+    values = np.where(has_pct, values / 100, values)
+    return _result(raw, values, bad)
 
 
 def parse_id(raw: pd.Series) -> ParseResult:
@@ -90,19 +107,19 @@ def parse_id(raw: pd.Series) -> ParseResult:
     An id that Excel already turned into a float (``3.856E+18``) has lost digits for good; that is
     a reject, not a value.
     """
-    s = raw.astype("string")
+    s = raw.astype(STR)
     s = s.str.replace(r'^="(.*)"$', r"\1", regex=True)
     s = s.str.replace(r"^=(.*)$", r"\1", regex=True)
     s = s.str.lstrip("\t'").str.strip()
     s = s.str.replace(r"\.0$", "", regex=True)
-    sci = s.str.fullmatch(r"[0-9.]+[eE]\+?\d+", na=False)
-    empty = s.fillna("").eq("")
+    sci = _mask(s.str.fullmatch(r"[0-9.]+[eE]\+?\d+"))
+    empty = _mask(s.fillna("").eq(""))
     bad = _present(raw) & (sci | empty)
-    return s.where(~bad), bad
+    return s.where(~bad), pd.Series(bad, index=raw.index)
 
 
 def parse_text(raw: pd.Series) -> ParseResult:
-    s = raw.astype("string").str.strip()
+    s = raw.astype(STR).str.strip()
     return s, pd.Series(False, index=raw.index)
 
 
@@ -113,47 +130,53 @@ def parse_date(raw: pd.Series) -> ParseResult:
 
 
 def _timestamps_naive(raw: pd.Series) -> ParseResult:
-    s = raw.astype("string").str.strip()
-    result = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
-    serial = s.str.fullmatch(_EXCEL_SERIAL.pattern, na=False)
+    s = raw.astype(STR).str.strip()
+    values = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[us]")
+    serial = _mask(s.str.fullmatch(_EXCEL_SERIAL.pattern))
     if serial.any():
         days = pd.to_numeric(s[serial], errors="coerce")
-        result[serial] = (_EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).astype("datetime64[us]")
-    rest = s.notna() & ~serial
+        values[serial] = (_EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).to_numpy(dtype="datetime64[us]")
+    rest = _present(raw) & ~serial
     if rest.any():
-        cleaned = s[rest].str.replace("/", "-", regex=False).str.replace("年", "-").str.replace(
-            "月", "-").str.replace("日", "", regex=False).str.replace(".", "-", regex=False)
-        # "2026-11-22 10:15:01.123" uses '.' for fractions; restore it after the time part
-        cleaned = cleaned.str.replace(r"(\d{2}:\d{2}:\d{2})-(\d+)$", r"\1.\2", regex=True)
-        parsed = pd.to_datetime(cleaned, errors="coerce", format="mixed")
-        result[rest] = parsed.astype("datetime64[us]")
-    bad = _present(raw) & result.isna()
-    out_of_range = result.notna() & ((result.dt.year < 1990) | (result.dt.year > 2100))
-    bad = bad | out_of_range
-    return result.where(~bad), bad
+        cleaned = s[rest].str.replace("/", "-", regex=False).str.replace("年", "-", regex=False).str.replace(
+            "月", "-", regex=False).str.replace("日", "", regex=False)
+        cleaned = cleaned.str.replace(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})", r"\1-\2-\3", regex=True)
+        # ISO layouts (2026-11-22, 2026-11-22 10:15:01, …T10:15) parse in C; the rest one by one
+        parsed = pd.to_datetime(cleaned, errors="coerce", format="ISO8601")
+        unparsed = parsed.isna().to_numpy()
+        if unparsed.any():
+            parsed[unparsed] = pd.to_datetime(cleaned[unparsed], errors="coerce", format="mixed")
+        values[rest] = parsed.to_numpy(dtype="datetime64[us]")
+    result = pd.Series(values, index=raw.index)
+    years = result.dt.year.to_numpy(dtype="float64", na_value=np.nan)
+    bad = _present(raw) & (result.isna().to_numpy() | (years < 1990) | (years > 2100))
+    return result.where(~bad), pd.Series(bad, index=raw.index)
 
 
 def parse_timestamp(raw: pd.Series, timezone: str) -> ParseResult:
     """Timestamps as UTC instants. Times without an offset are the shop's local time."""
-    s = raw.astype("string").str.strip()
-    has_offset = s.str.contains(_OFFSET.pattern, na=False, regex=True)
-    result = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us, UTC]")
-    bad = pd.Series(False, index=raw.index)
+    s = raw.astype(STR).str.strip()
+    present = _present(raw)
+    has_offset = _mask(s.str.contains(_OFFSET.pattern, regex=True))
+    values = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us, UTC]")
+    bad = np.zeros(len(s), dtype=bool)
     if has_offset.any():
-        with_tz = pd.to_datetime(s[has_offset], errors="coerce", utc=True, format="mixed")
-        result[has_offset] = with_tz.astype("datetime64[us, UTC]")
-        bad[has_offset] = with_tz.isna()
-    naive_mask = s.notna() & ~has_offset
+        offset_values = s[has_offset]
+        with_tz = pd.to_datetime(offset_values, errors="coerce", utc=True, format="%Y-%m-%d %H:%M:%S %z")
+        missing = with_tz.isna().to_numpy()
+        if missing.any():
+            with_tz[missing] = pd.to_datetime(offset_values[missing], errors="coerce", utc=True, format="mixed")
+        values[has_offset] = with_tz.astype("datetime64[us, UTC]")
+        bad[has_offset] = with_tz.isna().to_numpy()
+    naive_mask = present & ~has_offset
     if naive_mask.any():
         naive, naive_bad = _timestamps_naive(s[naive_mask])
         local = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
-        result[naive_mask] = local.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
-        bad[naive_mask] = naive_bad | (naive.notna() & local.isna())
-    if has_offset.any():
-        years = result.dt.year
-        bad = bad | (result.notna() & ((years < 1990) | (years > 2100)))
-        result = result.where(~bad)
-    return result, bad & _present(raw)
+        values[naive_mask] = local.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+        bad[naive_mask] = naive_bad.to_numpy() | (naive.notna() & local.isna()).to_numpy()
+    years = values.dt.year.to_numpy(dtype="float64", na_value=np.nan)
+    bad = present & (bad | (years < 1990) | (years > 2100))
+    return values.where(~bad), pd.Series(bad, index=raw.index)
 
 
 PARSERS: dict[str, Callable[..., ParseResult]] = {

@@ -238,6 +238,7 @@ class DataQuality:
     missing: list[MissingEntity]
     is_clean: bool  # no rejects and nothing missing
     notes: list[str] = field(default_factory=list)  # other problems with this report (e.g. glossary)
+    files_omitted_text: str = ""  # "另有 120 个文件无问题，未列出" when only problem files are listed
 
 
 @dataclass(frozen=True)
@@ -643,6 +644,9 @@ def build_daily_context(
     )
 
 
+MAX_LISTED_FILES = 12  # the data-quality box lists every file of a small load, else only problem files
+
+
 def _data_quality(con: "duckdb.DuckDBPyConnection", settings: "Settings", scope_id: str,
                   business_date: date, loc: Locale, shop_names: Mapping[str, str]) -> DataQuality:
     is_all = scope_id == ALL_SCOPE
@@ -682,9 +686,15 @@ def _data_quality(con: "duckdb.DuckDBPyConnection", settings: "Settings", scope_
         if not rows and not is_all:
             run_text += " " + loc.t("dq.no_files")
     totals_text = ""
+    files_omitted_text = ""
     if files:
         totals_text = loc.t("dq.totals", files=len(files), read=loc.integer(totals[0]),
                             loaded=loc.integer(totals[1]), rejected=loc.integer(totals[2]))
+    if len(files) > MAX_LISTED_FILES:
+        # a first load brings a year of history: list the files with problems, count the rest
+        listed = [f for f in files if f.has_rejects][:MAX_LISTED_FILES]
+        files_omitted_text = loc.t("dq.files_omitted", count=len(files) - len(listed))
+        files = listed
 
     coverage = _fetch(con, "rpt_daily_source_coverage", ("scope_id", "entity"),
                       "business_date = ? and is_missing", [business_date], "scope_id, entity")
@@ -699,10 +709,10 @@ def _data_quality(con: "duckdb.DuckDBPyConnection", settings: "Settings", scope_
         entity = loc.lookup("entity", str(r["entity"]))
         missing.append(MissingEntity(shop_name=shop_name, entity=entity,
                                      text=loc.t("dq.missing_item", shop=shop_name, entity=entity)))
-    has_rejects = any(f.has_rejects for f in files)
+    has_rejects = totals[2] > 0
     return DataQuality(run_text=run_text, files=files, totals_text=totals_text,
                        has_rejects=has_rejects, missing=missing,
-                       is_clean=not has_rejects and not missing)
+                       is_clean=not has_rejects and not missing, files_omitted_text=files_omitted_text)
 
 
 def _timestamp(value: Any, tz: ZoneInfo, loc: Locale) -> str:

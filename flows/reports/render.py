@@ -77,12 +77,34 @@ def render_email(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR)
     return RenderedEmail(html=html, text=_tidy_text(text), images={cid: chart.png})
 
 
-def render_pdf(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR) -> bytes:
-    """The report as PDF bytes (WeasyPrint; the CJK font is embedded, the chart is vector)."""
+def render_pdf(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR, *,
+               html: str | None = None) -> bytes:
+    """The report as PDF bytes (WeasyPrint; the CJK font is embedded, the chart is vector).
+
+    Pass ``html`` when :func:`render_pdf_html` already made it (the archive keeps it too).
+    """
+    import logging
+
     from weasyprint import HTML
 
-    html = render_pdf_html(ctx, templates_dir)
-    return HTML(string=html, base_url=str(templates_dir)).write_pdf()
+    if html is None:
+        html = render_pdf_html(ctx, templates_dir)
+    # matplotlib's SVG carries presentation properties (fill, stroke…) in style attributes, which
+    # WeasyPrint's CSS parser reports one warning at a time although the SVG renders correctly
+    css_logger = logging.getLogger("weasyprint")
+    quiet = _DropUnknownSvgProperties()
+    css_logger.addFilter(quiet)
+    try:
+        return HTML(string=html, base_url=str(templates_dir)).write_pdf()
+    finally:
+        css_logger.removeFilter(quiet)
+
+
+class _DropUnknownSvgProperties:
+    """A logging filter for WeasyPrint's "Ignored `fill: …`, unknown property" messages."""
+
+    def filter(self, record) -> bool:
+        return not str(record.msg).startswith("Ignored `")
 
 
 _UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\s]+')
