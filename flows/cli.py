@@ -139,10 +139,24 @@ def _yesterday_shanghai() -> dt.date:
     return (dt.datetime.now(ZoneInfo("Asia/Shanghai")) - dt.timedelta(days=1)).date()
 
 
+def _config(args: argparse.Namespace) -> str:
+    """Check the configuration and the shops named on the command line before a flow starts
+    (fast, clean errors); returns the configuration's absolute path."""
+    from flows.pipeline import ALL_SHOPS
+    from flows.settings import load_settings
+
+    settings = load_settings(args.config)
+    for shop_id in [getattr(args, "shop", None), *(getattr(args, "scope", None) or [])]:
+        if shop_id and shop_id != ALL_SHOPS:
+            settings.shop(shop_id)  # raises ConfigError naming the configured shops
+    return str(settings.config_path)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from flows.daily_report import daily_report
 
-    deliveries = daily_report(config=args.config, report_date=args.date, scopes=args.scope,
+    config = _config(args)
+    deliveries = daily_report(config=config, report_date=args.date, scopes=args.scope,
                               ingest=not args.no_ingest)
     for where in deliveries:
         print(f"delivered: {where}")
@@ -155,7 +169,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         raise SystemExit(f"error: no such file or folder: {missing[0]}")
-    report = ingest_files(config=args.config, paths=[str(p.resolve()) for p in args.paths] or None,
+    config = _config(args)
+    report = ingest_files(config=config, paths=[str(p.resolve()) for p in args.paths] or None,
                           shop_id=args.shop)
     bad = report.count("refused") + report.count("unrecognised")
     return 1 if bad else 0
@@ -164,7 +179,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from flows.daily_report import build_only
 
-    build_only(config=args.config)
+    build_only(config=_config(args))
     return 0
 
 

@@ -1,0 +1,72 @@
+"""The shopreport command as a user meets it: help, errors, and running from an empty folder."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.cli import COMMANDS, build_parser, main
+
+BIN = Path(sys.executable).parent
+
+
+def run(*args, cwd=None):
+    return subprocess.run([str(BIN / "shopreport"), *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+def test_every_command_has_help_with_an_example():
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command").choices
+    assert set(subparsers) == set(COMMANDS)
+    for name, sub in subparsers.items():
+        text = sub.format_help()
+        assert "example: shopreport" in text, name
+
+
+def test_python_dash_m_flows_is_the_same_command(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "flows", "--help"], capture_output=True, text=True,
+                            cwd=tmp_path)
+    assert result.returncode == 0 and "shopreport" in result.stdout and "demo" in result.stdout
+
+
+def test_from_an_empty_folder_a_missing_configuration_is_a_clear_error(tmp_path):
+    result = run("build", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "shopreport.toml" in result.stderr and "shopreport demo" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_profiles_lists_the_built_in_formats(tmp_path):
+    result = run("profiles", cwd=tmp_path)
+    assert result.returncode == 0
+    for name in ("taobao_orders", "shopify_orders", "sycm_traffic_source", "alimama_plan_report",
+                 "google_ads_campaign_day", "shopify_sessions"):
+        assert name in result.stdout
+
+
+def test_inspect_explains_an_unrecognised_file(tmp_path, fixtures_dir, capsys):
+    assert main(["inspect", str(fixtures_dir / "unknown_export.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "unrecognised export" in out and "foo, bar, baz" in out
+
+
+def test_inspect_shows_mapping_and_parsed_rows(fixtures_dir, capsys):
+    assert main(["inspect", str(fixtures_dir / "ExportOrderList_2026-11-23.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "taobao_orders" in out and "gb18030" in out
+    assert "reject row 4, column 买家实际支付金额" in out
+
+
+def test_ingest_of_a_missing_path_is_refused_before_anything_runs(tmp_path, capsys):
+    with pytest.raises(SystemExit, match="no such file"):
+        main(["ingest", str(tmp_path / "nope.csv")])
+
+
+def test_an_unknown_shop_is_refused_with_the_configured_ones(project, capsys):
+    assert main(["ingest", str(project.config_path), "--shop", "nope", "--config", str(project.config_path)]) == 1
+    err = capsys.readouterr().err
+    assert "unknown shop 'nope'" in err and "tmall_flagship" in err

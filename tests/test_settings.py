@@ -1,0 +1,76 @@
+"""The configuration file: every mistake is named by file and key."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.settings import ConfigError, load_settings
+
+GOOD = """
+[paths]
+warehouse = "wh/shop.duckdb"
+
+[[shops]]
+id = "tmall_flagship"
+platform = "tmall"
+currency = "CNY"
+gross_margin = 0.45
+
+[mail]
+to = ["ops@example.com"]
+"""
+
+
+def write(tmp_path, text):
+    path = tmp_path / "shopreport.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_and_relative_paths(tmp_path):
+    s = load_settings(write(tmp_path, GOOD))
+    assert s.warehouse_path == tmp_path / "wh" / "shop.duckdb"
+    assert s.inbox_dir == tmp_path / "inbox"
+    assert s.language == "zh-CN" and s.reporting_currency == "CNY"
+    assert s.shop("tmall_flagship").timezone == "Asia/Shanghai"
+    assert s.mail.uses_outbox
+
+
+@pytest.mark.parametrize("change, key", [
+    (("gross_margin = 0.45", "gross_margin = 45"), "shops[0].gross_margin"),
+    (('currency = "CNY"', 'currency = "yuan"'), "shops[0].currency"),
+    (('platform = "tmall"', 'platform = "tmall"\ntimezone = "Asia/Beijing"'), "shops[0].timezone"),
+    (('platform = "tmall"', 'platform = "tmal"'), "shops[0].platform"),
+    (('warehouse = "wh/shop.duckdb"', 'warehous = "x"'), "paths.warehous"),
+    (('to = ["ops@example.com"]', 'to = "ops@example.com"'), "mail.to"),
+    (('to = ["ops@example.com"]', 'to = ["ops@example.com"]\npassword = "hunter2"'), "mail.password"),
+])
+def test_a_bad_key_or_value_names_the_file_and_the_key(tmp_path, change, key):
+    path = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert str(path) in str(err.value) and key in str(err.value)
+
+
+def test_the_password_is_never_read_from_the_file_and_is_not_in_the_settings(tmp_path, monkeypatch):
+    monkeypatch.setenv("SHOPREPORT_SMTP_PASSWORD", "pa55-from-env")
+    s = load_settings(write(tmp_path, GOOD))
+    assert s.mail.password == "pa55-from-env"
+    assert "pa55-from-env" not in repr(s)
+
+
+def test_missing_file_says_what_to_do(tmp_path):
+    with pytest.raises(ConfigError, match="shopreport demo"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_the_demo_configuration_is_complete_and_commented(tmp_path):
+    import datetime as dt
+
+    from flows.demo import generate_demo
+
+    manifest = generate_demo(tmp_path, dt.date(2026, 11, 22), days=3, daily_days=1)
+    text = manifest.config_path.read_text(encoding="utf-8")
+    assert text.count("#") > 10, "the example explains itself"
+    s = load_settings(manifest.config_path)
+    assert {shop.currency for shop in s.shops} == {"CNY", "USD"} and s.fx_rates_path.exists()
