@@ -1,9 +1,11 @@
 """shopreport: raw e-commerce exports -> DuckDB warehouse -> daily reports by mail.
 
-The package is laid out by stage; each stage is plain functions, and the Prefect flows in
-``flows/daily_report.py`` wrap them thinly:
+The package is laid out by stage; each stage is plain functions, ``flows.pipeline`` strings them
+into the steps of a run, and the Prefect flows in ``flows/daily_report.py`` wrap those thinly:
 
 - ``flows.settings``   the one configuration file (``shopreport.toml``)
+- ``flows.pipeline``   the steps of a run: ingest, build, render, deliver
+- ``flows.archive``    where rendered reports are kept
 - ``flows.ingest``     recognise, decode, parse and load exports into ``raw_*`` tables
 - ``flows.warehouse``  the DuckDB file: schema, transform runner, checks
 - ``flows.reports``    report context from ``rpt_*`` tables, charts, HTML and PDF
