@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("run", "Run a report flow: ingest the inbox, build the warehouse, render and deliver.")
     p.add_argument("kind", choices=["daily"], help="which report")
-    p.add_argument("--date", type=_date, help="business day to report (default: yesterday in report.timezone)")
+    p.add_argument("--date", type=_date, help="business day to report (default: yesterday in each shop's time zone)")
     p.add_argument("--scope", action="append", metavar="SHOP_ID",
                    help="only this shop (or 'all'); repeatable. Default: every shop and all shops together")
     p.add_argument("--no-ingest", action="store_true", help="report on what is already in the warehouse")

@@ -62,14 +62,18 @@ def deliver_task(settings: Settings, report: pipeline.RenderedReport) -> str:
 @flow(name="daily-report", log_prints=True)
 def daily_report(config: str | None = None, report_date: dt.date | None = None,
                  scopes: list[str] | None = None, ingest: bool = True) -> list[str]:
-    """Load yesterday's exports, build every layer with its checks, render and send the reports."""
+    """Load the inbox, build every layer with its checks, render and send the reports.
+
+    Without ``report_date`` each shop reports its own yesterday (in its time zone) and the
+    all-shops report uses yesterday in ``report.timezone``.
+    """
     settings = load_settings(config)
-    business_date = report_date or pipeline.default_report_date(settings)
     if ingest:
         ingest_task(settings)
     build_task(settings)
     deliveries = []
     for scope_id in scopes or pipeline.report_scopes(settings):
+        business_date = report_date or pipeline.default_report_date(settings, scope_id)
         report = render_task(settings, business_date, scope_id)
         deliveries.append(deliver_task(settings, report))
     return deliveries

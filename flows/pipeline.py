@@ -27,10 +27,12 @@ class NoDataForDate(LookupError):
     """The warehouse has nothing for the asked report date."""
 
 
-def default_report_date(settings: Settings, now: dt.datetime | None = None) -> dt.date:
-    """Yesterday in the report's time zone (``report.timezone``)."""
+def default_report_date(settings: Settings, scope_id: str = ALL_SHOPS,
+                        now: dt.datetime | None = None) -> dt.date:
+    """Yesterday in the shop's time zone (for all shops together: in ``report.timezone``)."""
     now = now or dt.datetime.now(dt.UTC)
-    return (now.astimezone(ZoneInfo(settings.timezone)) - dt.timedelta(days=1)).date()
+    zone = settings.timezone if scope_id == ALL_SHOPS else settings.shop(scope_id).timezone
+    return (now.astimezone(ZoneInfo(zone)) - dt.timedelta(days=1)).date()
 
 
 def report_scopes(settings: Settings) -> list[str]:

@@ -74,3 +74,15 @@ def test_the_demo_configuration_is_complete_and_commented(tmp_path):
     assert text.count("#") > 10, "the example explains itself"
     s = load_settings(manifest.config_path)
     assert {shop.currency for shop in s.shops} == {"CNY", "USD"} and s.fx_rates_path.exists()
+
+
+def test_yesterday_is_in_each_shops_time_zone(project):
+    import datetime as dt
+
+    from flows.pipeline import default_report_date
+
+    # 2026-11-23 03:00 UTC is 11:00 in Shanghai but still 22:00 on the 22nd in New York
+    now = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)
+    assert default_report_date(project, "tmall_flagship", now) == dt.date(2026, 11, 22)
+    assert default_report_date(project, "shopify_us", now) == dt.date(2026, 11, 21)
+    assert default_report_date(project, "all", now) == dt.date(2026, 11, 22)
