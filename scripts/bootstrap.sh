@@ -12,6 +12,14 @@ missing=()
 for p in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Debian's own python3 needs python3-venv for `python3 -m venv` (ensurepip)
+if [ ! -x "$VENV/bin/python" ] && ! python3 -c "import ensurepip, venv" 2>/dev/null; then
+    missing+=(python3-venv)
+fi
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "shopreport set-up: Python 3.11 or newer is needed (found $(python3 --version 2>&1))" >&2
+    exit 1
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "shopreport set-up: installing system packages: ${missing[*]}"
     SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
