@@ -24,6 +24,15 @@ SCRIPT_TITLE = '<script>alert("xss")</script>保温杯 500ml'
 # --------------------------------------------------------------------------------------------
 
 RPT_TABLES: dict[str, list[tuple[str, str]]] = {
+    "rpt_daily_bridge": [
+        ("business_date", "date"), ("scope_id", "varchar"), ("currency", "varchar"),
+        ("comparison", "varchar"), ("comparison_order", "integer"), ("base_date", "date"),
+        ("bridge_status", "varchar"), ("gmv_base", "double"), ("gmv", "double"),
+        ("gmv_change", "double"), ("visitors_base", "double"), ("visitors", "double"),
+        ("conversion_base", "double"), ("conversion", "double"), ("aov_base", "double"),
+        ("aov", "double"), ("traffic_effect", "double"), ("conversion_effect", "double"),
+        ("aov_effect", "double"),
+    ],
     "rpt_daily_headline": [
         ("business_date", "date"), ("scope_id", "varchar"), ("scope_name", "varchar"),
         ("currency", "varchar"), ("metric", "varchar"), ("metric_order", "integer"),
@@ -217,6 +226,22 @@ FILES = [
 ]
 
 
+def _bridge_rows():
+    """The Tmall shop vs the same weekday last week, split with the log-mean Divisia formula;
+    no data a year ago (a young shop)."""
+    import math
+
+    v0, c0, a0 = 10_000, 0.030, 200.0   # GMV 60,000
+    v1, c1, a1 = 10_500, 0.032, 190.0   # GMV 63,840
+    g0, g1 = v0 * c0 * a0, v1 * c1 * a1
+    weight = (g1 - g0) / (math.log(g1) - math.log(g0))
+    yield (REPORT_DATE, "tmall_flagship", "CNY", "last_week", 2, REPORT_DATE - timedelta(days=7), "ok",
+           g0, g1, g1 - g0, v0, v1, c0, c1, a0, a1, weight * math.log(v1 / v0),
+           weight * math.log(c1 / c0), weight * math.log(a1 / a0))
+    yield (REPORT_DATE, "tmall_flagship", "CNY", "last_year", 3, REPORT_DATE - timedelta(days=364),
+           "no_base_day", None, g1, None, None, v1, None, c1, None, a1, None, None, None)
+
+
 def build_rpt_warehouse(path: Path) -> Path:
     """Create the ``rpt_*`` tables (contract columns and types) with the fixture rows in ``path``."""
     import duckdb
@@ -242,6 +267,7 @@ def build_rpt_warehouse(path: Path) -> Path:
                                    for s, rank, name, g, q, b in TOP_PRODUCTS],
         "rpt_daily_source_coverage": [(REPORT_DATE, s, e, n, m) for s, e, n, m in COVERAGE],
         "rpt_files_loaded": FILES,
+        "rpt_daily_bridge": list(_bridge_rows()),
     }
     with duckdb.connect(str(path)) as con:
         for table, columns in RPT_TABLES.items():

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
+from flows.reports.bridge import BridgeSection, bridge_section
 from flows.reports.glossary import DEFAULT_TRANSFORMS_DIR, GlossaryError, GlossaryItem, glossary_items
 from flows.reports.i18n import Locale, currency_symbol, get_locale
 
@@ -245,7 +246,7 @@ class DataQuality:
 class DailyReportContext:
     """Everything the daily report shows, formatted for its language.
 
-    Sections, in reading order: ``tiles``, ``trend``, ``funnel``, ``traffic_sources``,
+    Sections, in reading order: ``tiles``, ``bridge``, ``trend``, ``funnel``, ``traffic_sources``,
     ``ad_campaigns``, ``refunds``, ``top_products``, ``data_quality``, ``glossary``.
     ``labels`` is the language's label dict (section titles, column headers), so templates hold
     no language text of their own.
@@ -273,6 +274,7 @@ class DailyReportContext:
     top_products: list[ShopGroup[ProductRow]]
     data_quality: DataQuality
     glossary: list[GlossaryItem] = field(default_factory=list)
+    bridge: BridgeSection = field(default_factory=lambda: BridgeSection(rows=[], headline=""))
 
     @property
     def has_data(self) -> bool:
@@ -641,6 +643,7 @@ def build_daily_context(
         top_products=top_products,
         data_quality=data_quality,
         glossary=glossary,
+        bridge=bridge_section(con, scope_id, business_date, loc, currency),
     )
 
 

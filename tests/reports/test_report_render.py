@@ -105,7 +105,7 @@ def test_chart_is_a_cid_png(email, soup):
 
 def test_sections_in_order(soup):
     ids = [el["id"] for el in soup.select("div[id]")]
-    assert ids == ["headline", "trend", "funnel", "traffic-sources", "ad-campaigns", "refunds",
+    assert ids == ["headline", "bridge", "trend", "funnel", "traffic-sources", "ad-campaigns", "refunds",
                    "top-products", "data-quality", "glossary"]
 
 
