@@ -55,6 +55,8 @@ weighted as (
 
 shares as (
 
+    -- a line's share of the order, as a fraction weight_units / total_units in whole cents
+    -- (by value; equal parts when the order has no line values)
     select
         source_file_id,
         source_row,
@@ -67,15 +69,21 @@ shares as (
         line_position,
         order_line_count,
         case
-            when order_weight > 0 then line_weight / order_weight
-            else 1.0 / order_line_count
-        end as line_share
+            when order_weight > 0 then (line_weight * 100)::hugeint
+            else 1
+        end as weight_units,
+        case
+            when order_weight > 0 then (order_weight * 100)::hugeint
+            else order_line_count::hugeint
+        end as total_units
     from weighted
 
 ),
 
 rounded as (
 
+    -- each share rounded half up to the cent in exact integer arithmetic (never through a
+    -- double, which would round some exact half cents down)
     select
         source_file_id,
         source_row,
@@ -87,8 +95,14 @@ rounded as (
         order_refund_amount,
         line_position,
         order_line_count,
-        round(order_paid_amount * line_share, 2) as paid_share,
-        round(order_refund_amount * line_share, 2) as refund_share
+        (
+            (2 * (order_paid_amount * 100)::hugeint * weight_units + total_units)
+            // (2 * total_units)
+        )::decimal(38, 0) * 0.01 as paid_share,
+        (
+            (2 * (order_refund_amount * 100)::hugeint * weight_units + total_units)
+            // (2 * total_units)
+        )::decimal(38, 0) * 0.01 as refund_share
     from shares
 
 ),
