@@ -239,7 +239,7 @@ def _bridge_rows():
            g0, g1, g1 - g0, v0, v1, c0, c1, a0, a1, weight * math.log(v1 / v0),
            weight * math.log(c1 / c0), weight * math.log(a1 / a0))
     yield (REPORT_DATE, "tmall_flagship", "CNY", "last_year", 3, REPORT_DATE - timedelta(days=364),
-           "no_base_day", None, g1, None, None, v1, None, c1, None, a1, None, None, None)
+           "no_base_period", None, g1, None, None, v1, None, c1, None, a1, None, None, None)
 
 
 def build_rpt_warehouse(path: Path) -> Path:

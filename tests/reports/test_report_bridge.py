@@ -19,13 +19,13 @@ def test_bridge_rows_and_narrative_in_chinese(rpt_con, report_settings, rpt_fact
     assert ctx.bridge.headline == (
         "支付金额较上周同一天 +6.4%：转化率 +6.7% 拉动 6.7 个百分点，客单价 -5.0% 拖累 5.3 个百分点，"
         "访客数 +5.0% 拉动 5.0 个百分点；影响最大的是转化率。")
-    assert year.status == "no_base_day" and "新店铺" in year.note and year.traffic == "–"
+    assert year.status == "no_base_period" and "新店铺" in year.note and year.traffic == "–"
 
 
 def test_bridge_narrative_in_english(rpt_con, report_settings, rpt_facts):
     ctx = build_daily_context(rpt_con, report_settings, rpt_facts.report_date, "tmall_flagship", "en")
     assert ctx.bridge.headline.startswith("GMV +6.4% vs same weekday last week: conversion +6.7% added 6.7 points")
-    assert ctx.bridge.rows[1].note == "n/a: no data on the base day (e.g. a new shop)"
+    assert ctx.bridge.rows[1].note == "n/a: no data in the base period (e.g. a new shop)"
 
 
 def test_no_bridge_rows_means_an_empty_section(rpt_con, report_settings, rpt_facts):

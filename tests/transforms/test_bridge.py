@@ -9,23 +9,36 @@ import duckdb
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from flows.warehouse.build import TRANSFORMS_DIR
+from flows.warehouse.build import load_models
 
-SQL = (TRANSFORMS_DIR / "reports" / "rpt_daily_bridge.sql").read_text(encoding="utf-8")
-DAY = dt.date(2026, 11, 22)
+# the models between fct_scope_daily and the bridges, in build order
+CHAIN = [m for m in load_models() if m.name in (
+    "fct_scope_periods", "dim_period_comparisons", "rpt_period_bridge", "rpt_daily_bridge",
+    "rpt_weekly_bridge")]
+DAY = dt.date(2026, 11, 22)  # a Sunday: the ISO week 2026-W47 starts on 2026-11-16
+
+
+def fct_scope_daily(rows) -> duckdb.DuckDBPyConnection:
+    """A one-shop fct_scope_daily from (date, visitors, buyers, gmv) rows, and the models on it."""
+    con = duckdb.connect()
+    con.execute("create table fct_scope_daily (business_date date, scope_id varchar, scope_name varchar, "
+                "currency varchar, visitors bigint, add_to_cart_users bigint, order_buyers bigint, "
+                "paying_buyers bigint, refund_events bigint, gmv decimal(18, 2), conversion double, "
+                "aov double, refund_amount decimal(18, 2), net_sales decimal(18, 2), "
+                "ad_cost decimal(18, 2), attributed_revenue decimal(18, 2), roas double)")
+    for day, visitors, buyers, gmv in rows:
+        con.execute("insert into fct_scope_daily (business_date, scope_id, scope_name, currency, visitors, "
+                    "paying_buyers, order_buyers, refund_events, gmv, refund_amount, ad_cost, attributed_revenue) "
+                    "values (?, 's', 's', 'CNY', ?, ?, ?, 0, ?, 0, 0, 0)", [day, visitors, buyers, buyers, gmv])
+    for model in CHAIN:
+        con.execute(f"create table {model.name} as {model.sql}")
+    return con
 
 
 def bridge(rows: list[tuple[dt.date, float | None, float | None]]) -> dict[str, dict]:
-    """Run the model on a one-shop fct_scope_daily built from (date, visitors, buyers, gmv) rows."""
-    con = duckdb.connect()
-    con.execute("create table fct_scope_daily (business_date date, scope_id varchar, currency varchar, "
-                "gmv decimal(18, 2), visitors bigint, paying_buyers bigint, conversion double, aov double)")
-    for day, visitors, buyers, gmv in rows:
-        conversion = buyers / visitors if visitors else None
-        aov = gmv / buyers if buyers else None
-        con.execute("insert into fct_scope_daily values (?, 's', 'CNY', ?, ?, ?, ?, ?)",
-                    [day, gmv, visitors, buyers, conversion, aov])
-    result = con.execute(f"select * from ({SQL}) where business_date = ?", [DAY])
+    """rpt_daily_bridge for DAY on a one-shop fct_scope_daily of (date, visitors, buyers, gmv) rows."""
+    con = fct_scope_daily(rows)
+    result = con.execute("select * from rpt_daily_bridge where business_date = ?", [DAY])
     names = [d[0] for d in result.description]
     return {r[names.index("comparison")]: dict(zip(names, r)) for r in result.fetchall()}
 
@@ -47,7 +60,7 @@ def test_effects_add_up_exactly_to_the_change(visitors, buyers, cents):
     # each effect has the sign of its factor's move
     assert math.copysign(1, week["traffic_effect"]) == math.copysign(1, visitors[1] - visitors[0]) \
         or visitors[1] == visitors[0]
-    assert rows["prev_day"]["bridge_status"] == "no_base_day"
+    assert rows["prev_day"]["bridge_status"] == "no_base_period"
 
 
 def test_unchanged_gmv_with_shifting_factors_still_balances():
@@ -76,4 +89,22 @@ def test_zero_and_missing_cases_give_no_split(base, today, status):
 def test_a_new_shop_has_no_base_day():
     rows = bridge([(DAY, 100, 2, 50.0)])
     assert {c: r["bridge_status"] for c, r in rows.items()} == {
-        "prev_day": "no_base_day", "last_week": "no_base_day", "last_year": "no_base_day"}
+        "prev_day": "no_base_period", "last_week": "no_base_period", "last_year": "no_base_period"}
+
+
+def test_weekly_bridge_sums_days_and_splits_the_week():
+    # week 2026-W46 (11-09…11-15): 7 days of 1,000 visitors, 20 buyers, 2,000.00
+    # week 2026-W47 (11-16…11-22): 7 days of 1,100 visitors, 20 buyers, 2,100.00
+    before = [(dt.date(2026, 11, 9) + dt.timedelta(days=i), 1000, 20, 2000.0) for i in range(7)]
+    after = [(dt.date(2026, 11, 16) + dt.timedelta(days=i), 1100, 20, 2100.0) for i in range(7)]
+    con = fct_scope_daily(before + after)
+    (row,) = con.execute("select iso_week, bridge_status, gmv_base, gmv, traffic_effect, conversion_effect, "
+                         "aov_effect from rpt_weekly_bridge where week_start = '2026-11-16' "
+                         "and comparison = 'prev_week'").fetchall()
+    iso_week, status, base, gmv, traffic, conversion, aov = row
+    assert (iso_week, status, base, gmv) == ("2026-W47", "ok", 14000.0, 14700.0)
+    # buyers flat: visitors +10 % and conversion −1/11 cancel in buyers; AOV +5 % is the whole change
+    weight = 700 / math.log(14700 / 14000)
+    assert traffic == pytest.approx(weight * math.log(1.1))
+    assert conversion == pytest.approx(weight * math.log(1 / 1.1))
+    assert aov == pytest.approx(700.0)

@@ -1,0 +1,149 @@
+with
+
+scope_periods as (
+
+    select
+        period,
+        period_start,
+        period_label,
+        scope_id,
+        currency,
+        gmv::double as gmv,
+        visitors::double as visitors,
+        conversion,
+        aov::double as aov
+    from fct_scope_periods
+
+),
+
+comparisons as (
+
+    select
+        period,
+        comparison,
+        comparison_order,
+        days_back
+    from dim_period_comparisons
+
+),
+
+paired as (
+
+    select
+        this_period.period,
+        this_period.period_start,
+        this_period.period_label,
+        this_period.scope_id,
+        this_period.currency,
+        comparisons.comparison,
+        comparisons.comparison_order,
+        this_period.period_start - comparisons.days_back as base_start,
+        base_period.gmv as gmv_base,
+        this_period.gmv,
+        base_period.visitors as visitors_base,
+        this_period.visitors,
+        base_period.conversion as conversion_base,
+        this_period.conversion,
+        base_period.aov as aov_base,
+        this_period.aov
+    from scope_periods as this_period
+    inner join comparisons
+        on this_period.period = comparisons.period
+    left join scope_periods as base_period
+        on
+            this_period.period = base_period.period
+            and this_period.scope_id = base_period.scope_id
+            and base_period.period_start = this_period.period_start - comparisons.days_back
+
+),
+
+classified as (
+
+    -- the split needs every factor positive on both days; otherwise say why there is none
+    select
+        period,
+        period_start,
+        period_label,
+        scope_id,
+        currency,
+        comparison,
+        comparison_order,
+        base_start,
+        gmv_base,
+        gmv,
+        visitors_base,
+        visitors,
+        conversion_base,
+        conversion,
+        aov_base,
+        aov,
+        case
+            when gmv_base is null then 'no_base_period'
+            when coalesce(visitors_base, 0) <= 0 or coalesce(visitors, 0) <= 0 then 'no_traffic'
+            when gmv_base <= 0 then 'no_sales_base'
+            when gmv <= 0 then 'no_sales'
+            else 'ok'
+        end as bridge_status
+    from paired
+
+),
+
+weighted as (
+
+    -- log-mean weight L(a, b) = (a - b) / (ln a - ln b), and L(a, a) = a
+    select
+        period,
+        period_start,
+        period_label,
+        scope_id,
+        currency,
+        comparison,
+        comparison_order,
+        base_start,
+        gmv_base,
+        gmv,
+        visitors_base,
+        visitors,
+        conversion_base,
+        conversion,
+        aov_base,
+        aov,
+        bridge_status,
+        case
+            when bridge_status <> 'ok' then null
+            when gmv = gmv_base then gmv
+            else (gmv - gmv_base) / (ln(gmv) - ln(gmv_base))
+        end as log_mean_gmv
+    from classified
+
+),
+
+final as (
+
+    select
+        period,
+        period_start,
+        period_label,
+        scope_id,
+        currency,
+        comparison,
+        comparison_order,
+        base_start,
+        bridge_status,
+        gmv_base,
+        gmv,
+        gmv - gmv_base as gmv_change,
+        visitors_base,
+        visitors,
+        conversion_base,
+        conversion,
+        aov_base,
+        aov,
+        log_mean_gmv * ln(visitors / visitors_base) as traffic_effect,
+        log_mean_gmv * ln(conversion / conversion_base) as conversion_effect,
+        log_mean_gmv * ln(aov / aov_base) as aov_effect
+    from weighted
+
+)
+
+select * from final
