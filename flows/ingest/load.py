@@ -24,15 +24,25 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from flows.ingest.profiles import (CANONICAL, ENTITY_EVENT_COLUMN, ColumnSpec, Match, NoMatch,
-                                   Profile, load_profiles, match_profile)
-from flows.ingest.readers import UnreadableFile, read_table
+from flows.ingest.profiles import (CANONICAL, ENTITY_EVENT_COLUMN, NUMERIC_TYPES, ColumnSpec,
+                                   Condition, Match, NoMatch, Profile, header_key, load_profiles,
+                                   match_profile)
+from flows.ingest.readers import RawTable, UnreadableFile, read_table
 from flows.ingest.values import PARSERS, REASONS, STR
 from flows.settings import Settings, ShopConfig
 
 REJECTED_DIR = "_rejected"
-SUPPORTED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
-_DATE_IN_NAME = re.compile(r"(?<!\d)(20\d{2})[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?!\d)")
+SUPPORTED_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".zip"}
+# files a browser or Excel is still writing: left alone until they are complete
+IN_PROGRESS_SUFFIXES = {".crdownload", ".part", ".partial", ".download", ".tmp"}
+MAX_CELL_CHARS = 65_536  # a longer value in a mapped column is a broken export, not data
+MAX_REJECT_VALUE_CHARS = 500  # rejects keep the start of a bad value, not all of it
+_DATE_PATTERNS = (
+    re.compile(r"(?<!\d)(20\d{2})[-_./](\d{1,2})[-_./](\d{1,2})(?!\d)"),
+    re.compile(r"(?<!\d)(20\d{2})年(\d{1,2})月(\d{1,2})日?"),
+    re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)"),
+)
+_PERIOD_LINE = re.compile(r"统计|日期|时间范围|date range|reporting|period", re.IGNORECASE)
 
 
 class FileRefused(ValueError):
@@ -86,6 +96,8 @@ class ParsedFile:
     rows_read: int
     summary_rows: int
     encoding: str
+    captures: dict[str, str] = field(default_factory=dict)  # $header.<name> values
+    business_date_from: str | None = None  # "title" / "file name" when the day came from there
 
 
 def new_run_id() -> str:
@@ -93,168 +105,441 @@ def new_run_id() -> str:
 
 
 def buyer_hash(values: pd.Series, salt: str) -> pd.Series:
-    """Salted SHA-256 of buyer ids; the raw id is never stored."""
-    def one(v: object) -> object:
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            return None
-        return hashlib.sha256(f"{salt}\x1f{v}".encode("utf-8")).hexdigest()[:32]
-    return values.map(one).astype(STR)
+    """Salted SHA-256 of buyer ids; the raw id is never stored. Hashed once per distinct id."""
+    present = values.dropna()
+    table = {v: hashlib.sha256(f"{salt}\x1f{v}".encode("utf-8")).hexdigest()[:32]
+             for v in pd.unique(present)}
+    return values.map(table).astype(STR)
+
+
+def dates_in_text(text: str) -> list[dt.date]:
+    """Calendar dates written in ``text`` (2026-11-22, 2026/11/22, 20261122, 2026年11月22日), in order."""
+    found: list[tuple[int, dt.date]] = []
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if any(start <= m.start() < start + 10 for start, _ in found):
+                continue
+            try:
+                found.append((m.start(), dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))))
+            except ValueError:
+                continue
+    return [d for _, d in sorted(found, key=lambda t: t[0])]
 
 
 def dates_in_name(name: str) -> list[dt.date]:
-    found = []
-    for y, m, d in _DATE_IN_NAME.findall(name):
-        try:
-            found.append(dt.date(int(y), int(m), int(d)))
-        except ValueError:
+    return dates_in_text(name)
+
+
+def dates_in_title(title_rows: list[list[str]]) -> list[dt.date]:
+    """Dates in the title lines above the header; cells that name a period (统计日期 …) first."""
+    lines = [c for row in title_rows for c in row if c.strip()]  # cell by cell: 导出时间 may sit beside
+    named = [d for line in lines if _PERIOD_LINE.search(line) for d in dates_in_text(line)]
+    return named or [d for line in lines for d in dates_in_text(line)]
+
+
+class _Header:
+    """Positions of the header's columns, found by the normalised, case-folded name."""
+
+    def __init__(self, headers: list[str]):
+        self.headers = headers
+        self.positions: dict[str, list[int]] = {}
+        for i, h in enumerate(headers):
+            if h:
+                self.positions.setdefault(h.casefold(), []).append(i)
+
+    def find(self, name: str) -> list[int]:
+        return self.positions.get(header_key(name), [])
+
+    def one(self, name: str, purpose: str) -> int | None:
+        found = self.find(name)
+        if len(found) > 1:
+            raise FileRefused(f"column {self.headers[found[0]]!r} appears {len(found)} times in the "
+                              f"header; cannot tell which one is {purpose}")
+        return found[0] if found else None
+
+    def matching(self, pattern: str, purpose: str) -> int | None:
+        found = [i for i, h in enumerate(self.headers) if h and re.fullmatch(pattern, h, flags=re.IGNORECASE)]
+        if len(found) > 1:
+            names = ", ".join(repr(self.headers[i]) for i in found)
+            raise FileRefused(f"columns {names} all look like {purpose}; cannot tell which one to use")
+        return found[0] if found else None
+
+
+@dataclass
+class _Resolved:
+    spec: ColumnSpec
+    kind: str  # source | concat | product | ordinal | constant | empty
+    positions: list[int] = field(default_factory=list)
+    label: str | None = None  # the header named in rejects
+
+
+def _resolve(profile: Profile, header: _Header) -> tuple[list[_Resolved], dict[str, str]]:
+    """Find each mapped column in the header; a missing required column refuses the file."""
+    resolved: list[_Resolved] = []
+    captures: dict[str, str] = {}
+    missing: list[str] = []
+    for spec in profile.columns:
+        found: _Resolved | None = None
+        if spec.sources or spec.pattern:
+            idx = next((i for i in (header.one(s, spec.name) for s in spec.sources) if i is not None), None)
+            if idx is None and spec.pattern:
+                idx = header.matching(spec.pattern, spec.name)
+                if idx is not None:
+                    groups = re.fullmatch(spec.pattern, header.headers[idx], flags=re.IGNORECASE).groupdict()
+                    for key, val in groups.items():
+                        if val is None:
+                            continue
+                        if key in captures and captures[key] != val:
+                            raise FileRefused(f"the header says {key} {captures[key]!r} in one column and "
+                                              f"{val!r} in {header.headers[idx]!r}")
+                        captures[key] = val
+            if idx is not None:
+                found = _Resolved(spec, "source", [idx], header.headers[idx])
+        elif spec.concat:
+            idxs = [i for i in (header.one(s, spec.name) for s in spec.concat) if i is not None]
+            if idxs:
+                found = _Resolved(spec, "concat", idxs, header.headers[idxs[0]])
+        elif spec.product_of:
+            idxs = [header.one(s, spec.name) for s in spec.product_of]
+            if all(i is not None for i in idxs):
+                found = _Resolved(spec, "product", idxs, " × ".join(header.headers[i] for i in idxs))
+        if found is None:
+            reads = spec.sources or spec.pattern or spec.concat or spec.product_of
+            if spec.value is not None:
+                found = _Resolved(spec, "constant")
+            elif spec.ordinal_within:
+                found = _Resolved(spec, "ordinal", header.find(spec.ordinal_within)[:1])
+            elif spec.name == "business_date" and (profile.date_from_file_name or profile.date_from_title):
+                found = _Resolved(spec, "empty")  # the day comes from the title or the file name
+            elif reads and spec.required:
+                missing.append(f"{spec.describe_source()!r} ({spec.name})")
+                continue
+            else:
+                found = _Resolved(spec, "empty")
+        resolved.append(found)
+    if missing:
+        plural = "s are" if len(missing) > 1 else " is"
+        raise FileRefused(f"required column{plural} missing from the header: {', '.join(missing)}")
+    return resolved, captures
+
+
+def _condition_mask(cond: Condition, header: _Header, raw: pd.DataFrame, default: bool) -> np.ndarray:
+    """Rows where ``cond`` holds (``default`` when it has no tests)."""
+    if not cond:
+        return np.full(len(raw), default, dtype=bool)
+    result = np.zeros(len(raw), dtype=bool)
+    for alternative in cond.alternatives:
+        mask = np.ones(len(raw), dtype=bool)
+        for name, rx in alternative:
+            positions = header.find(name)
+            if not positions:
+                mask[:] = False
+                break
+            mask &= raw[positions[0]].str.contains(rx, regex=True).to_numpy(dtype=bool, na_value=False)
+        result |= mask
+    return result
+
+
+def _rejects(raw: pd.DataFrame, mask: np.ndarray, column: str | None, values: pd.Series | None,
+             reason: str) -> list[dict]:
+    numbers = raw.index[mask]
+    if not len(numbers):
+        return []
+    if values is None:
+        shown = [None] * len(numbers)
+    else:
+        shown = [None if v is None or v is pd.NA else
+                 (v if len(v) <= MAX_REJECT_VALUE_CHARS else v[:MAX_REJECT_VALUE_CHARS] + f"… ({len(v)} characters)")
+                 for v in values[mask].astype(object)]
+    return [{"source_row": int(n), "column_name": column, "raw_value": v, "reason": reason}
+            for n, v in zip(numbers, shown)]
+
+
+def _map_values(cell: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray]:
+    """Apply ``map`` (exact), then ``map_patterns`` (regex), then ``default``; per distinct value."""
+    table: dict[str, str | None] = {}
+    for value in pd.unique(cell.dropna()):
+        got = (spec.map or {}).get(value)
+        if got is None:
+            got = next((v for rx, v in spec.map_patterns if re.search(rx, value)), spec.default)
+        table[value] = got
+    mapped = cell.map(table).astype(STR)
+    if spec.default is not None:
+        mapped = mapped.where(cell.notna(), spec.default)
+    unknown = (cell.notna() & mapped.isna()).to_numpy(dtype=bool)
+    return mapped, unknown
+
+
+def _numeric(cell: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray]:
+    values, bad = PARSERS[spec.type](cell)
+    if spec.scale is not None:
+        values = values * spec.scale
+        if spec.type == "decimal":
+            values = values.round(2)
+    return values, bad.to_numpy(dtype=bool, copy=True)
+
+
+def _product(raw: pd.DataFrame, item: _Resolved, header: _Header) -> tuple[pd.Series, list[tuple[np.ndarray, str, pd.Series]]]:
+    spec = item.spec
+    result = np.ones(len(raw))
+    problems = []
+    for i in item.positions:
+        values, bad = PARSERS["number"](raw[i])
+        result = result * values.to_numpy(dtype="float64", na_value=np.nan)
+        problems.append((bad.to_numpy(dtype=bool), header.headers[i], raw[i]))
+    result = result * (spec.scale if spec.scale is not None else 1.0)
+    if spec.type == "decimal":
+        result = np.round(result, 2)
+        with np.errstate(invalid="ignore"):
+            too_big = np.abs(result) >= 1e13
+        if too_big.any():
+            problems.append((too_big, item.label, pd.Series(result, index=raw.index).astype(STR)))
+            result[too_big] = np.nan
+        return pd.Series(result, index=raw.index, dtype="float64"), problems
+    if spec.type == "integer":
+        with np.errstate(invalid="ignore"):
+            fraction = np.isfinite(result) & (result != np.round(result))
+        problems.append((fraction, item.label, pd.Series(result, index=raw.index).astype(STR)))
+        result[fraction] = np.nan
+        return pd.Series(np.round(result), index=raw.index).astype("Int64"), problems
+    return pd.Series(result, index=raw.index, dtype="float64"), problems
+
+
+def _concat(raw: pd.DataFrame, item: _Resolved) -> tuple[pd.Series, np.ndarray]:
+    spec = item.spec
+    result: pd.Series | None = None
+    bad = np.zeros(len(raw), dtype=bool)
+    for i in item.positions:
+        part, part_bad = PARSERS[spec.type](raw[i])
+        bad |= part_bad.to_numpy(dtype=bool)
+        if result is None:
+            result = part.astype(STR)
             continue
-    return found
-
-
-def _source_index(headers: list[str], spec: ColumnSpec) -> tuple[int | None, str | None]:
-    for source in spec.sources:
-        positions = [i for i, h in enumerate(headers) if h == source]
-        if len(positions) > 1:
-            raise FileRefused(f"column {source!r} appears {len(positions)} times in the header; "
-                              f"cannot tell which one is {spec.name}")
-        if positions:
-            return positions[0], source
-    return None, None
+        joined = result + spec.separator + part
+        both = (result.notna() & part.notna()).to_numpy(dtype=bool)
+        result = result.where(~both, joined).fillna(part)
+    return result, bad
 
 
 def parse_rows(rows: list[list[str]], row_numbers: list[int], match: Match, shop: ShopConfig,
-               salt: str, file_name: str, encoding: str) -> ParsedFile:
-    """Turn the data rows under the header into canonical columns, collecting rejects."""
+               salt: str, file_name: str, encoding: str,
+               other_profiles: list[Profile] | None = None) -> ParsedFile:
+    """Turn the data rows under the header into canonical columns, collecting rejects.
+
+    ``other_profiles`` lets a misshapen row be recognised as another export's header (two exports
+    pasted into one file) and say so.
+    """
     profile = match.profile
     headers = match.headers
+    header = _Header(headers)
     width = len(headers)
     start = match.header_index + 1
     rejects: list[dict] = []
 
-    # resolve every mapped column to a header position; a missing required column refuses the file
-    positions: dict[str, tuple[int | None, str | None]] = {}
-    for spec in profile.columns:
-        if spec.sources:
-            idx, source = _source_index(headers, spec)
-            if idx is None and spec.value is None and spec.required:
-                names = " / ".join(spec.sources)
-                raise FileRefused(f"required column {names!r} ({spec.name}) is missing from the header")
-            positions[spec.name] = (idx, source)
+    resolved, captures = _resolve(profile, header)
 
-    skip_idx = {headers.index(col): prefixes for col, prefixes in profile.skip_rows_where_prefix.items()
-                if col in headers}
+    skip_idx = {i: prefixes for col, prefixes in profile.skip_rows_where_prefix.items()
+                for i in header.find(col)[:1]}
+    # a copy of the header inside the data: two exports pasted into one file
+    probe = next((i for i, h in enumerate(headers) if h), 0)
+    probe_text = rows[match.header_index][probe].strip() if width else ""
     data_rows: list[list[str]] = []
     data_numbers: list[int] = []
     summary_rows = 0
     rows_read = 0
     for row, number in zip(rows[start:], row_numbers[start:]):
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():
             continue  # blank line: not a row
         if any(row[i].strip().startswith(prefixes) for i, prefixes in skip_idx.items() if i < len(row)):
             summary_rows += 1
             continue
         rows_read += 1
+        if len(row) > width and not "".join(row[width:]).strip():
+            row = row[:width]  # trailing empty fields (a trailing comma) are not data
         if len(row) != width:
             # a shifted or truncated row: its cells cannot be trusted to be in their columns
+            other = match_profile([row], other_profiles) if other_profiles else None
+            reason = (f"the header of another export ({other.profile.title}) inside the data: two exports "
+                      f"pasted into one file? Its rows cannot be read as {profile.title}"
+                      if isinstance(other, Match) else
+                      f"expected {width} fields like the header, found {len(row)} "
+                      f"(an unquoted comma, or a broken or truncated line)")
+            rejects.append({"source_row": number, "column_name": None, "raw_value": None, "reason": reason})
+            continue
+        if probe_text and row[probe].strip() == probe_text and \
+                [header_key(c) for c in row] == [h.casefold() for h in headers]:
             rejects.append({"source_row": number, "column_name": None, "raw_value": None,
-                            "reason": f"expected {width} fields like the header, found {len(row)} "
-                                      f"(an unquoted comma, or a broken or truncated line)"})
+                            "reason": "the header row again inside the data (two exports pasted into one file?)"})
             continue
         data_rows.append(row)
         data_numbers.append(number)
 
-    raw = pd.DataFrame(data_rows, columns=range(width), dtype=STR) if data_rows else \
-        pd.DataFrame({i: pd.Series([], dtype=STR) for i in range(width)})
-    raw.index = pd.Index(data_numbers, name="source_row")
-    # only the mapped columns are cleaned: the rest (names, phones, addresses…) is never touched
+    # only the columns a profile reads are kept and cleaned: the rest (names, phones, addresses…)
+    # is never touched
+    used: set[int] = {i for r in resolved for i in r.positions}
+    conditions = [c for r in resolved for c in (r.spec.when, r.spec.unless)] + \
+        [c for rule in profile.reject_rows for c in (rule.where, rule.unless)]
+    for cond in conditions:
+        used.update(i for name in cond.headers for i in header.find(name)[:1])
+    used.update(i for r in resolved if r.spec.period_end for i in header.find(r.spec.period_end)[:1])
+    if profile.fill_down_key:
+        used.update(i for c in (profile.fill_down_key, *profile.fill_down) for i in header.find(c)[:1])
+    raw = pd.DataFrame({i: pd.array([row[i] for row in data_rows], dtype=STR) for i in sorted(used)},
+                       index=pd.Index(data_numbers, name="source_row"))
     nulls = list(profile.null_values)
-    for idx in {i for i, _ in positions.values() if i is not None} | (
-            {headers.index(c) for c in profile.fill_down if c in headers} if profile.fill_down_key else set()):
+    bad_rows = np.zeros(len(raw), dtype=bool)
+    for idx in sorted(used):
         stripped = raw[idx].str.strip()
         raw[idx] = stripped.where(~stripped.isin(nulls).to_numpy(dtype=bool, na_value=False))
+        too_long = (raw[idx].str.len() > MAX_CELL_CHARS).to_numpy(dtype=bool, na_value=False)
+        if too_long.any():
+            rejects += _rejects(raw, too_long, headers[idx], raw[idx],
+                                f"value too long (over {MAX_CELL_CHARS:,} characters): a broken export "
+                                f"or a pasted file, not a {profile.entity} value")
+            bad_rows |= too_long
 
-    if profile.fill_down_key and profile.fill_down_key in headers:
-        key = raw[headers.index(profile.fill_down_key)]
-        for col in profile.fill_down:
-            if col in headers:
-                i = headers.index(col)
-                raw[i] = raw[i].groupby(key, sort=False).ffill()
+    if profile.fill_down_key:
+        key_pos = header.find(profile.fill_down_key)
+        if key_pos:
+            key = raw[key_pos[0]]
+            for col in profile.fill_down:
+                for i in header.find(col)[:1]:
+                    raw[i] = raw[i].groupby(key, sort=False).ffill()
 
-    bad_rows: set[int] = set()
+    for rule in profile.reject_rows:
+        hit = _condition_mask(rule.where, header, raw, False) & ~_condition_mask(rule.unless, header, raw, False)
+        if hit.any():
+            first = next((h for h in rule.where.headers if header.find(h)), rule.where.headers[0])
+            pos = header.find(first)[0]
+            rejects += _rejects(raw, hit & ~bad_rows, headers[pos], raw[pos], rule.reason)
+            bad_rows |= hit
+
     out = pd.DataFrame(index=raw.index)
-    for spec in profile.columns:
-        idx, source = positions.get(spec.name, (None, None))
-        if idx is None:
-            if spec.ordinal_within:
-                group = raw[headers.index(spec.ordinal_within)] if spec.ordinal_within in headers else \
-                    pd.Series("", index=raw.index)
-                out[spec.name] = (group.groupby(group, sort=False).cumcount() + 1).astype(STR)
-            elif spec.value is not None:
-                out[spec.name] = _constant(spec.value, shop)
-            else:
-                out[spec.name] = None
+    for item in resolved:
+        spec = item.spec
+        active = _condition_mask(spec.when, header, raw, True) & ~_condition_mask(spec.unless, header, raw, False)
+        bad = np.zeros(len(raw), dtype=bool)
+        if item.kind == "constant":
+            out[spec.name] = _constant(spec.value, shop, captures)
+            if spec.when or spec.unless:
+                out[spec.name] = out[spec.name].where(active)
             continue
-        cell = raw[idx]
-        column_label = source
-        if spec.map is not None:
-            mapped = cell.map(lambda v: spec.map.get(v, spec.default) if v is not None and v is not pd.NA
-                              else spec.default)
-            unknown = cell.notna() & mapped.isna()
-            for number in raw.index[unknown]:
-                rejects.append({"source_row": int(number), "column_name": column_label,
-                                "raw_value": cell[number],
-                                "reason": f"unknown value for {spec.name} (known: {', '.join(spec.map)})"})
-            bad_rows.update(int(n) for n in raw.index[unknown])
-            out[spec.name] = mapped.astype(STR)
+        if item.kind == "empty":
+            out[spec.name] = None
             continue
-        if spec.type == "buyer":
-            values, bad = cell.astype(STR), pd.Series(False, index=raw.index)
-            values = buyer_hash(values, salt)
-        elif spec.type == "timestamp":
-            values, bad = PARSERS["timestamp"](cell, shop.timezone)
+        if item.kind == "ordinal":
+            group = raw[item.positions[0]] if item.positions else pd.Series("", index=raw.index, dtype=STR)
+            out[spec.name] = (group.groupby(group, sort=False, dropna=False).cumcount() + 1).astype(STR)
+            continue
+        if item.kind == "concat":
+            values, bad = _concat(raw, item)
+            reason = REASONS.get(spec.type, "unparseable")
+            if bad.any():
+                rejects += _rejects(raw, bad & active & ~bad_rows, item.label, raw[item.positions[0]], reason)
+        elif item.kind == "product":
+            values, problems = _product(raw, item, header)
+            for mask, label, shown in problems:
+                mask = mask & active
+                if mask.any():
+                    rejects += _rejects(raw, mask & ~bad_rows, label, shown,
+                                        REASONS["decimal" if spec.type == "decimal" else "number"])
+                bad |= mask
         else:
-            values, bad = PARSERS[spec.type](cell)
-        for number in raw.index[bad]:
-            rejects.append({"source_row": int(number), "column_name": column_label,
-                            "raw_value": cell[number], "reason": REASONS.get(spec.type, "unparseable")})
-        bad_rows.update(int(n) for n in raw.index[bad])
+            cell = raw[item.positions[0]]
+            if spec.mapped:
+                values, unknown = _map_values(cell, spec)
+                known = ", ".join(list(spec.map or {}) + [f"/{rx}/" for rx, _ in spec.map_patterns])
+                hit = unknown & active
+                rejects += _rejects(raw, hit & ~bad_rows, item.label, cell,
+                                    f"unknown value for {spec.name} (known: {known})")
+                bad = unknown
+            elif spec.type == "buyer":
+                values = buyer_hash(cell.astype(STR), salt)
+            elif spec.type == "timestamp":
+                values, b = PARSERS["timestamp"](cell, shop.timezone)
+                bad = b.to_numpy(dtype=bool)
+            elif spec.type in NUMERIC_TYPES:
+                values, bad = _numeric(cell, spec)
+            else:
+                values, b = PARSERS[spec.type](cell)
+                bad = b.to_numpy(dtype=bool)
+            if not spec.mapped and bad.any():
+                rejects += _rejects(raw, bad & active & ~bad_rows, item.label, cell,
+                                    REASONS.get(spec.type, "unparseable"))
+        bad = bad & active
+        bad_rows |= bad
+        if spec.period_end:
+            end_pos = header.find(spec.period_end)[:1]
+            if end_pos:
+                ends, end_bad = PARSERS["date"](raw[end_pos[0]])
+                longer = (values.notna() & ends.notna()).to_numpy(dtype=bool) & \
+                    (values.to_numpy() != ends.to_numpy()) & ~bad_rows
+                rejects += _rejects(raw, longer, headers[end_pos[0]], raw[end_pos[0]],
+                                    f"a row must cover one day, this one runs from its {item.label} to its "
+                                    f"{headers[end_pos[0]]}: export with a breakdown by day")
+                bad_rows |= longer
         if spec.not_empty:
-            missing = cell.isna()
-            for number in raw.index[missing]:
-                rejects.append({"source_row": int(number), "column_name": column_label, "raw_value": None,
-                                "reason": f"required value ({spec.name}) is empty"})
-            bad_rows.update(int(n) for n in raw.index[missing])
+            empty = values.isna().to_numpy(dtype=bool) & active & ~bad_rows
+            rejects += _rejects(raw, empty, item.label, None, f"required value ({spec.name}) is empty")
+            bad_rows |= empty
+        if spec.when or spec.unless:
+            values = values.where(active)
         out[spec.name] = values
 
-    if profile.date_from_file_name and "business_date" not in out.columns:
-        days = dates_in_name(file_name)
-        if not days:
-            raise FileRefused("this export has no date column and its file name carries no date "
-                              "(expected e.g. 商品报表_20261122.csv)")
-        out["business_date"] = pd.Timestamp(days[-1])
-
+    date_from = None
     entity_cols = CANONICAL[profile.entity]
+    if "business_date" in entity_cols and (profile.date_from_file_name or profile.date_from_title):
+        business = next((r for r in resolved if r.spec.name == "business_date"), None)
+        if business is None or business.kind in ("empty", "constant"):
+            day, date_from = _day_of_export(rows[:match.header_index], file_name, profile)
+            out["business_date"] = pd.Timestamp(day)
+
     for name in entity_cols:
         if name not in out.columns:
             out[name] = None
     out = out[list(entity_cols)]
-    if bad_rows:
-        keep = ~out.index.isin(sorted(bad_rows))
-        out = out[keep]
+    if bad_rows.any():
+        out = out[~bad_rows]
     # rows rejected for structure (wrong field count) never reached the frame
     for r in rejects:
         r["file_name"] = file_name
+    rejects.sort(key=lambda r: (r["source_row"], r["column_name"] or ""))
     out = out.reset_index()
     return ParsedFile(frame=out, rejects=rejects, rows_read=rows_read, summary_rows=summary_rows,
-                      encoding=encoding)
+                      encoding=encoding, captures=captures, business_date_from=date_from)
 
 
-def _constant(value: str, shop: ShopConfig) -> object:
+def _day_of_export(title_rows: list[list[str]], file_name: str, profile: Profile) -> tuple[dt.date, str]:
+    """The one day an export without a date column covers, from its title lines or its name."""
+    candidates = []
+    if profile.date_from_title:
+        candidates.append(("title", dates_in_title(title_rows)))
+    if profile.date_from_file_name:
+        candidates.append(("file name", dates_in_name(file_name)))
+    for where, days in candidates:
+        if days:
+            first, last = min(days), max(days)
+            if first != last:
+                raise FileRefused(f"this export has no date column and its {where} says it covers "
+                                  f"{first} to {last} as one total; export one day per file so each "
+                                  f"day keeps its own numbers")
+            return last, where
+    wheres = " or ".join(w for w, _ in candidates)
+    raise FileRefused(f"this export has no date column and its {wheres} carries no date "
+                      f"(expected e.g. 商品报表_20261122.csv)")
+
+
+def _constant(value: str, shop: ShopConfig, captures: dict[str, str] | None = None) -> object:
     if value.startswith("$shop."):
         attr = value.removeprefix("$shop.")
         if not hasattr(shop, attr):
             raise FileRefused(f"profile refers to unknown shop setting {attr!r}")
         return getattr(shop, attr)
+    if value.startswith("$header."):
+        key = value.removeprefix("$header.")
+        if not captures or key not in captures:
+            raise FileRefused(f"the header does not say the {key} (no column header carries it)")
+        return captures[key].upper() if key == "currency" else captures[key]
     return value
 
 
@@ -264,8 +549,10 @@ def coverage(parsed: ParsedFile, profile: Profile, shop: ShopConfig, file_name: 
         days = dates_in_name(file_name)
         if days:
             return min(days), max(days)
-    column = ENTITY_EVENT_COLUMN[profile.entity]
-    values = parsed.frame[column].dropna() if column in parsed.frame else pd.Series([], dtype=object)
+    column = ENTITY_EVENT_COLUMN.get(profile.entity)
+    if column is None or column not in parsed.frame:
+        return None, None
+    values = parsed.frame[column].dropna()
     if values.empty:
         return None, None
     if isinstance(values.dtype, pd.DatetimeTZDtype):
@@ -297,7 +584,7 @@ class Ingestor:
             folder = self.settings.inbox_dir / shop.id
             if not folder.is_dir():
                 continue
-            for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+            for path in sorted(p for p in folder.iterdir() if p.is_file() and not _ignored(p)):
                 self.ingest_file(path, shop, from_inbox=True)
         return self.report
 
@@ -341,7 +628,11 @@ class Ingestor:
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             return self._set_aside(path, shop, from_inbox, "unrecognised",
                                    f"not an export file type shopreport reads ({', '.join(sorted(SUPPORTED_SUFFIXES))})")
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            return FileOutcome(path, shop.id, "refused", f"cannot read the file ({exc.strerror or exc}); "
+                               f"it stays where it is")
         sha = hashlib.sha256(data).hexdigest()
         seen = self.con.execute(
             "select source_file_id, file_name, loaded_at from source_files "
@@ -356,13 +647,19 @@ class Ingestor:
             table = read_table(path, data)
         except UnreadableFile as exc:
             return self._set_aside(path, shop, from_inbox, "unrecognised", str(exc))
-        match = match_profile(table.rows, self.profiles or [])
+        table, match = recognise(table, self.profiles or [])
         if isinstance(match, NoMatch):
             return self._set_aside(path, shop, from_inbox, "unrecognised", match.explain())
         profile = match.profile
+        if not profile.fits_shop(shop.platform):
+            return self._set_aside(
+                path, shop, from_inbox, "refused",
+                f"{profile.name}: this is a {profile.title} file ({', '.join(profile.shop_platforms)}), but "
+                f"shop {shop.id} is a {shop.platform} shop; put it in the inbox folder of the shop it "
+                f"belongs to", profile=profile)
         try:
             parsed = parse_rows(table.rows, table.row_numbers, match, shop, self.salt, path.name,
-                                table.encoding)
+                                table.encoding, other_profiles=self.profiles)
         except FileRefused as exc:
             return self._set_aside(path, shop, from_inbox, "refused", f"{profile.name}: {exc}",
                                    profile=profile)
@@ -374,6 +671,8 @@ class Ingestor:
         start, end = coverage(parsed, profile, shop, path.name)
         message = (f"{profile.title}: {len(parsed.rejects)} bad cell(s); the profile refuses the whole "
                    f"file on a bad row" if refuse_all else f"{profile.title} ({table.encoding})")
+        if not parsed.rows_read:
+            message += ": the header is there but no data rows (an empty export)"
         self.con.execute("begin transaction")
         try:
             file_id = self.con.execute("select nextval('source_file_id_seq')").fetchone()[0]
@@ -441,9 +740,14 @@ class Ingestor:
                            entity=profile.entity if profile else None)
 
     def _move_aside(self, path: Path, shop: ShopConfig, reason: str) -> None:
+        """Move an inbox file to ``_rejected/`` with its reason beside it (never over another file)."""
         folder = self.settings.inbox_dir / shop.id / REJECTED_DIR
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / path.name
+        n = 1
+        while target.exists():
+            n += 1
+            target = folder / f"{path.stem} ({n}){path.suffix}"
         shutil.move(str(path), target)
         target.with_name(target.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
 
@@ -453,6 +757,23 @@ class Ingestor:
             level = "warning"
         self.con.execute("insert into ingest_events values (?, now(), ?, ?, ?, ?)",
                          [self.run_id, outcome.shop_id, outcome.path.name, level, outcome.line()])
+
+
+def _ignored(path: Path) -> bool:
+    """Hidden files, Excel's lock files (~$…) and downloads still in progress are left alone."""
+    return path.name.startswith((".", "~$")) or path.suffix.lower() in IN_PROGRESS_SUFFIXES
+
+
+def recognise(table: RawTable, profiles: list[Profile]) -> tuple[RawTable, Match | NoMatch]:
+    """The sheet (of a workbook) and the profile that recognise it; the first sheet's story if none."""
+    first = match_profile(table.rows, profiles)
+    if isinstance(first, Match):
+        return table, first
+    for sheet in table.other_sheets:
+        match = match_profile(sheet.rows, profiles)
+        if isinstance(match, Match):
+            return sheet, match
+    return table, first
 
 
 def _reject_lines(rejects: list[dict], limit: int = 50) -> str:

@@ -6,6 +6,7 @@ mask of cells that were present but could not be parsed. The loader turns ``bad`
 ``rejects`` rows; nothing is coerced silently.
 
 Formats handled: ``¥1,234.00``, ``1,234.00元``, ``$1,234``, ``1.2万``, ``(12.50)`` negatives,
+decimal commas of localised exports (``42,50``, ``1.234,56 €``),
 ``12.3%``, Excel-guarded ids (``="123"``, a leading tab or apostrophe), Excel serial dates,
 ``2026-11-22 10:15:01``, ``2026/11/22 10:15``, ISO ``T`` times and times with UTC offsets
 (``2026-11-22 10:15:01 -0500``), Google Ads dates (``Nov 22, 2026``) and ``Total:`` summary rows
@@ -24,6 +25,7 @@ ParseResult = tuple[pd.Series, pd.Series]
 STR = "string[pyarrow]"  # Arrow-backed strings: the .str methods run vectorised in C++
 
 _MONEY_STRIP = r"(?i)[¥￥$€£,\s元円₩]|RMB|CNY|USD|HK\$|US\$"  # a plain pattern: Arrow runs it
+_DECIMAL_COMMA = r"^[^,.]*?\d{1,3}(?:\.\d{3})*,\d{1,2}(?:[^\d,.]*)$"
 _WAN = "万"
 _YI = "亿"
 _NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -31,6 +33,8 @@ _OFFSET = re.compile(r"(?:[+-]\d{2}:?\d{2}|Z|UTC|GMT)$")
 _EXCEL_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _MAX_MONEY = 1e13  # decimal(18, 2) holds 16 integer digits; above 10 trillion is a parse error
+# business dates outside these years are typos or placeholders (1900-01-01, 2100-12-31), not events
+MIN_YEAR, MAX_YEAR = 1990, 2099
 
 
 def _present(raw: pd.Series) -> np.ndarray:
@@ -53,7 +57,13 @@ def _numeric(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         values = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
     else:
         negative = _mask(s.str.match(r"^\(.*\)$"))
-        s = s.str.replace(r"^\((.*)\)$", r"\1", regex=True).str.replace(_MONEY_STRIP, "", regex=True)
+        s = s.str.replace(r"^\((.*)\)$", r"\1", regex=True)
+        # a decimal comma (localised exports: 42,50 or 1.234,56): a comma followed by one or two
+        # digits cannot be a thousands separator, so it is the decimal point
+        decimal_comma = _mask(s.str.contains(_DECIMAL_COMMA, regex=True))
+        if decimal_comma.any():
+            s = s.where(~decimal_comma, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+        s = s.str.replace(_MONEY_STRIP, "", regex=True)
         factor = np.where(_mask(s.str.endswith(_WAN)), 1e4, np.where(_mask(s.str.endswith(_YI)), 1e8, 1.0))
         s = s.str.rstrip(_WAN + _YI)
         ok_shape = _mask(s.str.fullmatch(_NUMERIC.pattern))
@@ -149,7 +159,7 @@ def _timestamps_naive(raw: pd.Series) -> ParseResult:
         values[rest] = parsed.to_numpy(dtype="datetime64[us]")
     result = pd.Series(values, index=raw.index)
     years = result.dt.year.to_numpy(dtype="float64", na_value=np.nan)
-    bad = _present(raw) & (result.isna().to_numpy() | (years < 1990) | (years > 2100))
+    bad = _present(raw) & (result.isna().to_numpy() | (years < MIN_YEAR) | (years > MAX_YEAR))
     return result.where(~bad), pd.Series(bad, index=raw.index)
 
 
@@ -175,7 +185,7 @@ def parse_timestamp(raw: pd.Series, timezone: str) -> ParseResult:
         values[naive_mask] = local.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
         bad[naive_mask] = naive_bad.to_numpy() | (naive.notna() & local.isna()).to_numpy()
     years = values.dt.year.to_numpy(dtype="float64", na_value=np.nan)
-    bad = present & (bad | (years < 1990) | (years > 2100))
+    bad = present & (bad | (years < MIN_YEAR) | (years > MAX_YEAR))
     return values.where(~bad), pd.Series(bad, index=raw.index)
 
 
@@ -196,6 +206,6 @@ REASONS = {
     "number": "not a number",
     "integer": "not a whole number",
     "percent": "not a percentage",
-    "date": "not a date (or outside 1990–2100)",
-    "timestamp": "not a date and time (or outside 1990–2100)",
+    "date": "not a date (or outside 1990–2099, or a range of days rather than one day)",
+    "timestamp": "not a date and time (or outside 1990–2099)",
 }
