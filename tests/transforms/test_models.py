@@ -157,3 +157,25 @@ def test_a_failing_check_leaves_the_warehouse_as_it_was(built, tmp_path):
     with open_warehouse(built.warehouse_path) as con, pytest.raises(BuildFailed, match="gmv < 0"):
         build(con, built, root=broken)
     assert q(built, "select count(*), sum(gmv) from fct_shop_daily") == before
+
+
+def test_a_product_breakdown_of_ad_spend_is_not_counted_twice(project, drop, fixtures_dir):
+    """The 直通车 product report splits the plan report's money: with both loaded for a day the
+    shop's ad cost is the plan report's; without the plan report, the product rows count."""
+    import csv
+    import io
+
+    product_file = "商品报表_20261122_081500.csv"
+    text = (fixtures_dir / product_file).read_bytes().decode("utf-8-sig")
+    product_cost = sum(Decimal(r["花费"].replace(",", "")) for r in csv.DictReader(io.StringIO(text)))
+    drop(project, "tmall_flagship", product_file)
+    pipeline.ingest(project)
+    pipeline.build_warehouse(project)
+    day = "select ad_cost from fct_shop_daily where shop_id = 'tmall_flagship' and business_date = '2026-11-22'"
+    assert q(project, day) == [(product_cost,)]
+    drop(project, "tmall_flagship", "计划报表_20261123_073000.csv")  # plan rows for 2026-11-22
+    pipeline.ingest(project)
+    pipeline.build_warehouse(project)
+    assert q(project, day) == [(Decimal("3960.50"),)]  # 960.50 + 3000.00, the plan report only
+    assert q(project, "select count(*) from fct_ad_spend_daily where not counts_in_shop_total") == [
+        (q(project, "select count(*) from fct_ad_spend_daily where channel = 'alimama_product'")[0][0],)]

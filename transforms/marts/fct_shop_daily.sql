@@ -44,6 +44,7 @@ ad_spend as (
         cost,
         attributed_revenue
     from fct_ad_spend_daily
+    where counts_in_shop_total
 
 ),
 
