@@ -7,11 +7,13 @@ configured it runs locally on a temporary one (see README, "Running on a schedul
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import shutil
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 EXAMPLES = {
@@ -21,7 +23,9 @@ EXAMPLES = {
     "build": "example: shopreport build --config shopreport.toml",
     "profiles": "example: shopreport profiles",
     "inspect": "example: shopreport inspect ~/Downloads/orders_export_1.csv",
+    "ledger": "example: shopreport ledger --date 2026-11-22",
 }
+EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
 DEMO_MARKER = ".shopreport-demo"
 
 
@@ -66,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scope", action="append", metavar="SHOP_ID",
                    help="only this shop (or 'all'); repeatable. Default: every shop and all shops together")
     p.add_argument("--no-ingest", action="store_true", help="report on what is already in the warehouse")
+    p.add_argument("--resend", action="store_true",
+                   help="send the reports again even if the send ledger says they went out already")
     config_arg(p)
 
     p = add("ingest", "Load exports into the warehouse: the inbox (inbox/<shop_id>/), or the files "
@@ -83,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("inspect", "Show how a file would be read: detected profile, column mapping, first rows as parsed.")
     p.add_argument("file", type=Path)
     p.add_argument("--rows", type=int, default=5, help="how many parsed rows to show")
+    config_arg(p)
+
+    p = add("ledger", "Show the send ledger: every report and notice sent (or that failed), to whom, "
+                      "with its Message-ID, content hash, attempts and last error.")
+    p.add_argument("--date", type=_date, help="only this business day")
     config_arg(p)
     return parser
 
@@ -152,34 +163,55 @@ def _config(args: argparse.Namespace) -> str:
     return str(settings.config_path)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from flows.daily_report import daily_report
+@contextlib.contextmanager
+def _exclusive(config: str, args: argparse.Namespace) -> Iterator[None]:
+    """Hold the run lock from before the flow starts, after checking that no other process holds
+    the warehouse: a second run stops at once with a clean message instead of a flow traceback.
+    The flow takes the same lock again (re-entrant), which covers runs started by a worker."""
+    from flows.runlock import run_lock
+    from flows.settings import load_settings
+    from flows.warehouse.db import open_warehouse
 
+    settings = load_settings(config)
+    with run_lock(settings.run_lock_path, "shopreport " + " ".join(getattr(args, "argv", []))):
+        if settings.warehouse_path.exists():
+            with open_warehouse(settings.warehouse_path, read_only=True):
+                pass  # WarehouseBusy when another process (not a shopreport run) holds the file
+        yield
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
-    deliveries = daily_report(config=config, report_date=args.date, scopes=args.scope,
-                              ingest=not args.no_ingest)
+    with _exclusive(config, args):  # before importing Prefect: a second run stops at once
+        from flows.daily_report import daily_report
+
+        deliveries = daily_report(config=config, report_date=args.date, scopes=args.scope,
+                                  ingest=not args.no_ingest, resend=args.resend)
     for where in deliveries:
         print(f"delivered: {where}")
     return 0
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from flows.daily_report import ingest_files
-
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         raise SystemExit(f"error: no such file or folder: {missing[0]}")
     config = _config(args)
-    report = ingest_files(config=config, paths=[str(p.resolve()) for p in args.paths] or None,
-                          shop_id=args.shop)
+    with _exclusive(config, args):
+        from flows.daily_report import ingest_files
+
+        report = ingest_files(config=config, paths=[str(p.resolve()) for p in args.paths] or None,
+                              shop_id=args.shop)
     bad = report.count("refused") + report.count("unrecognised")
     return 1 if bad else 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from flows.daily_report import build_only
+    config = _config(args)
+    with _exclusive(config, args):
+        from flows.daily_report import build_only
 
-    build_only(config=_config(args))
+        build_only(config=config)
     return 0
 
 
@@ -212,26 +244,51 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ledger(args: argparse.Namespace) -> int:
+    from flows.ledger import SendLedger
+    from flows.settings import load_settings
+
+    settings = load_settings(args.config)
+    entries = SendLedger(settings.send_ledger_path).entries(period=args.date.isoformat() if args.date else None)
+    if not entries:
+        print(f"nothing in the send ledger {settings.send_ledger_path}"
+              + (f" for {args.date}" if args.date else ""))
+    for e in entries:
+        print(e.line())
+        print(f"    to {', '.join(e.recipients) or '-'} via {e.method or '-'} → {e.delivered_to or '-'}; "
+              f"subject {e.subject!r}; sha256 {(e.content_sha256 or '-')[:16]}; "
+              f"created {e.created_at}, sent {e.sent_at or '-'}")
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "ingest": cmd_ingest, "build": cmd_build,
-            "profiles": cmd_profiles, "inspect": cmd_inspect}
+            "profiles": cmd_profiles, "inspect": cmd_inspect, "ledger": cmd_ledger}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
+    args.argv = argv  # what the run lock file says about this run
     if not args.command:
         parser.print_help()
         return 2
     _prefect_defaults()
+    from flows.delivery.mail import DeliveryError
+    from flows.freshness import SourcesLate
     from flows.ingest.profiles import ProfileError
-    from flows.pipeline import NoDataForDate
+    from flows.pipeline import NoDataForDate, RunIncomplete
     from flows.settings import ConfigError
     from flows.warehouse.build import BuildFailed, ModelError
     from flows.warehouse.db import WarehouseBusy
 
     try:
         return COMMANDS[args.command](args)
-    except (ConfigError, ProfileError, ModelError, NoDataForDate, WarehouseBusy, BuildFailed) as exc:
+    except WarehouseBusy as exc:  # another run (RunInProgress) or another process holds the warehouse
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except (ConfigError, ProfileError, ModelError, NoDataForDate, BuildFailed, RunIncomplete,
+            DeliveryError, SourcesLate) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,10 +1,14 @@
 """Prefect flows. Each reads like the recipe it is; the work is in ``flows.pipeline``.
 
-- ``daily_report``: ingest the inbox → build the warehouse → render each scope → deliver.
+- ``daily_report``: take the run lock → ingest the inbox and wait for the day's exports (the
+  freshness gate) → build the warehouse → for each scope, ask the send ledger, render, deliver.
 - ``ingest_files`` and ``build_only``: the single steps, for the CLI's ``ingest`` and ``build``.
 
 Configuration is read inside the flow (never at import). Tasks take plain values and the frozen
-``Settings``; none is cached (a report must reflect the warehouse as it is now).
+``Settings``; none is cached (a report must reflect the warehouse as it is now). Retries: the
+freshness gate every ``report.freshness_retry_seconds`` until ``report.freshness_cutoff``; a
+delivery after a temporary SMTP failure, ``mail.retry_delays`` apart (a permanent one is not
+retried). A failed daily run mails a short notice to ``mail.admin_to``.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import pipeline
+from flows.freshness import Freshness, SourcesLate, freshness_deadline
+from flows.runlock import run_lock
 from flows.settings import Settings, load_settings
 
 
@@ -45,49 +51,138 @@ def build_task(settings: Settings):
     return result
 
 
+@task(name="freshness-gate", cache_policy=NO_CACHE)
+def freshness_task(settings: Settings, scope_dates: dict[str, dt.date], ingest_inbox: bool,
+                   wait: bool) -> Freshness:
+    freshness = pipeline.gate_sources(settings, scope_dates, ingest_inbox=ingest_inbox, wait=wait,
+                                      progress=_print_outcome)
+    print(f"freshness: {freshness.summary()}")
+    return freshness
+
+
 @task(name="render", cache_policy=NO_CACHE)
-def render_task(settings: Settings, business_date: dt.date, scope_id: str):
-    report = pipeline.render_daily(settings, business_date, scope_id)
-    print(f"rendered {report.archived.pdf}")
+def render_task(settings: Settings, business_date: dt.date, scope_id: str,
+                missing: list[tuple[str, str]] | None = None, cutoff: dt.datetime | None = None):
+    report = pipeline.render_daily(settings, business_date, scope_id, missing=missing or (), cutoff=cutoff)
+    print(f"rendered {report.archived.pdf}" + (" (partial)" if report.partial else ""))
     return report
 
 
-@task(name="deliver", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[10, 60])
-def deliver_task(settings: Settings, report: pipeline.RenderedReport) -> str:
-    where = pipeline.deliver_report(settings, report)
-    print(f"delivered {report.subject} → {where}")
+def _temporary_failure(task, task_run, state) -> bool:
+    """Retry a delivery only when the failure may go away (see DeliveryError.temporary)."""
+    exc = state.data if isinstance(state.data, BaseException) else state.result(raise_on_failure=False)
+    return bool(getattr(exc, "temporary", False))
+
+
+@task(name="deliver", cache_policy=NO_CACHE, retry_condition_fn=_temporary_failure)
+def deliver_task(settings: Settings, report: pipeline.RenderedReport, claim) -> str:
+    where = str(pipeline.deliver_report(settings, report, claim))
+    print(f"delivered {report.subject} → {where} (ledger #{claim.delivery_id})")
+    return where
+
+
+@task(name="notice", cache_policy=NO_CACHE, retry_condition_fn=_temporary_failure)
+def notice_task(settings: Settings, notice: pipeline.Notice, claim) -> str:
+    where = str(pipeline.deliver_notice(settings, notice, claim))
+    print(f"delivered {notice.subject} → {where} (ledger #{claim.delivery_id})")
     return where
 
 
 @flow(name="daily-report", log_prints=True)
 def daily_report(config: str | None = None, report_date: dt.date | None = None,
-                 scopes: list[str] | None = None, ingest: bool = True) -> list[str]:
-    """Load the inbox, build every layer with its checks, render and send the reports.
+                 scopes: list[str] | None = None, ingest: bool = True, resend: bool = False) -> list[str]:
+    """Load the inbox, wait for the day's exports, build every layer with its checks, render and
+    send the reports that have not gone out yet; returns where each mail went.
 
     Without ``report_date`` each shop reports its own yesterday (in its time zone) and the
-    all-shops report uses yesterday in ``report.timezone``.
+    all-shops report uses yesterday in ``report.timezone``. ``resend`` sends reports again that
+    the send ledger says went out already.
     """
     settings = load_settings(config)
-    if ingest:
-        ingest_task(settings)
+    scope_dates = {scope_id: report_date or pipeline.default_report_date(settings, scope_id)
+                   for scope_id in scopes or pipeline.report_scopes(settings)}
+    run_id = _flow_run_id()
+    with run_lock(settings.run_lock_path, "daily-report flow"):
+        try:
+            return _daily(settings, scope_dates, ingest, resend, run_id)
+        except Exception as exc:
+            if pipeline.notify_failure(settings, max(scope_dates.values()), exc, run_id):
+                print(f"failure notice sent to {', '.join(settings.mail.admin_recipients)}")
+            raise
+
+
+def _daily(settings: Settings, scope_dates: dict[str, dt.date], ingest: bool, resend: bool,
+           run_id: str) -> list[str]:
+    freshness = _freshness_gate(settings, scope_dates, ingest)
     build_task(settings)
-    deliveries = []
-    for scope_id in scopes or pipeline.report_scopes(settings):
-        business_date = report_date or pipeline.default_report_date(settings, scope_id)
-        report = render_task(settings, business_date, scope_id)
-        deliveries.append(deliver_task(settings, report))
+    delays = list(settings.mail.retry_delays)
+    deliver = deliver_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
+    notice = notice_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
+    deliveries, failures = [], []
+    for scope_id, day in scope_dates.items():
+        status, missing = freshness.status(scope_id, day), freshness.missing(scope_id, day)
+        kind = pipeline.DAILY_LATE if status == "late" else pipeline.DAILY
+        claim = pipeline.claim_delivery(settings, kind, day, scope_id, partial=status == "partial",
+                                        resend=resend, run_id=run_id)
+        if not claim.should_send:
+            print(f"{kind} {scope_id} {day}: not sent again, {claim.reason} (--resend sends it again)")
+            continue
+        print(f"{kind} {scope_id} {day}: {status}; sending ({claim.reason})")
+        if status == "late":
+            state = notice(settings, pipeline.render_late_notice(settings, day, scope_id, missing,
+                                                                 freshness.deadline),
+                           claim, return_state=True)
+        else:
+            rendered = render_task(settings, day, scope_id, missing, freshness.deadline, return_state=True)
+            if rendered.is_failed():
+                failures.append(f"{scope_id} {day}: {rendered.result(raise_on_failure=False)}")
+                continue
+            state = deliver(settings, rendered.result(), claim, return_state=True)
+        if state.is_failed():
+            failures.append(f"{scope_id} {day}: {state.result(raise_on_failure=False)}")
+        else:
+            deliveries.append(state.result())
+    if failures:
+        raise pipeline.RunIncomplete(f"{len(failures)} of {len(scope_dates)} report(s) not delivered "
+                                     f"(the send ledger has them; the next run retries): "
+                                     + " | ".join(failures))
     return deliveries
+
+
+def _freshness_gate(settings: Settings, scope_dates: dict[str, dt.date], ingest: bool) -> Freshness:
+    """Ingest and check until the expected exports have landed or the cutoff has passed.
+
+    Without ingest nothing can arrive, so there is no waiting."""
+    deadline = freshness_deadline(settings, scope_dates.values())
+    retries = pipeline.gate_attempts(settings, deadline) if ingest else 0
+    gate = freshness_task.with_options(retries=retries, retry_delay_seconds=settings.freshness_retry_seconds)
+    state = gate(settings, scope_dates, ingest, ingest, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, SourcesLate):  # the retries ran out at the cutoff: go on with what there is
+        print(f"freshness: cutoff reached; {result.freshness.summary()}")
+        return result.freshness
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
+def _flow_run_id() -> str:
+    from prefect.runtime import flow_run
+
+    return str(flow_run.id or "")
 
 
 @flow(name="ingest", log_prints=True)
 def ingest_files(config: str | None = None, paths: list[str] | None = None, shop_id: str | None = None):
     """Load the inbox, or the given files and folders, into the warehouse."""
     settings = load_settings(config)
-    return ingest_task(settings, paths, shop_id)
+    with run_lock(settings.run_lock_path, "ingest flow"):
+        return ingest_task(settings, paths, shop_id)
 
 
 @flow(name="build", log_prints=True)
 def build_only(config: str | None = None):
     """Rebuild every transform layer and run its checks."""
     settings = load_settings(config)
-    return build_task(settings)
+    with run_lock(settings.run_lock_path, "build flow"):
+        return build_task(settings)

@@ -1,30 +1,56 @@
-"""The steps of a run as plain functions: ingest, build, render, deliver.
+"""The steps of a run as plain functions: ingest, check freshness, build, render, deliver.
 
 Each step opens what it needs from the settings and closes it again, so a step can be retried
 on its own and the Prefect tasks in ``flows/daily_report.py`` stay one-line wrappers. The
-warehouse has one writer at a time: ingest and build open it read-write, render opens it
-read-only.
+warehouse has one writer at a time: ingest and build open it read-write, the freshness check
+and render open it read-only. Every delivery goes through the send ledger
+(:mod:`flows.ledger`): it is claimed before rendering (a report already sent is neither
+rendered nor sent again), recorded as ``sending`` before it leaves and as ``sent`` or
+``failed`` after.
+
+``flows.faults.pause_point`` marks the places where the crash-safety tests kill a run (inert
+unless ``SHOPREPORT_TEST_PAUSE_AT`` is set).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from flows.archive import ArchivedReport, archive_report
+from flows.archive import ArchivedReport, archive_report, report_folder, write_atomic
+from flows.faults import pause_point
+from flows.freshness import Freshness, SourcesLate, check_sources
 from flows.ingest.load import FileOutcome, IngestReport, Ingestor
+from flows.ledger import Claim, SendLedger
 from flows.settings import Settings
 from flows.warehouse.build import BuildResult, build
 from flows.warehouse.db import connect, install_salt, open_warehouse
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from flows.delivery.mail import Delivery
+
+log = logging.getLogger(__name__)
+
+# what the send ledger calls each kind of mail
+DAILY, DAILY_LATE, RUN_FAILED = "daily", "daily_late", "run_failed"
 
 ALL_SHOPS = "all"
 
 
 class NoDataForDate(LookupError):
     """The warehouse has nothing for the asked report date."""
+
+
+class RunIncomplete(RuntimeError):
+    """Some reports of a run were not delivered; the message lists them (the ledger has them)."""
 
 
 def default_report_date(settings: Settings, scope_id: str = ALL_SHOPS,
@@ -44,8 +70,13 @@ def report_scopes(settings: Settings) -> list[str]:
 def ingest(settings: Settings, paths: Sequence[Path] | None = None, shop_id: str | None = None,
            progress: Callable[[FileOutcome], None] | None = None) -> IngestReport:
     """Load the inbox (or the given files/folders) into the warehouse."""
+    def each_file(outcome: FileOutcome) -> None:
+        if progress:
+            progress(outcome)
+        pause_point("ingest")  # a file is committed, others may still wait in the inbox
+
     with open_warehouse(settings.warehouse_path) as con:
-        ingestor = Ingestor(con, settings, install_salt(settings.warehouse_path), progress=progress)
+        ingestor = Ingestor(con, settings, install_salt(settings.warehouse_path), progress=each_file)
         if paths:
             shop = settings.shop(shop_id) if shop_id else None
             return ingestor.ingest_paths(paths, shop)
@@ -53,8 +84,70 @@ def ingest(settings: Settings, paths: Sequence[Path] | None = None, shop_id: str
 
 
 def build_warehouse(settings: Settings, progress: Callable[[str], None] | None = None) -> BuildResult:
+    def each_model(name: str) -> None:
+        if progress:
+            progress(name)
+        pause_point("build")  # inside the build's one transaction
+
     with open_warehouse(settings.warehouse_path) as con:
-        return build(con, settings, progress=progress)
+        return build(con, settings, progress=each_model)
+
+
+# ----------------------------------------------------------------------------------------------
+# the freshness gate
+# ----------------------------------------------------------------------------------------------
+
+def scope_shops(settings: Settings, scope_id: str) -> list[str]:
+    return [s.id for s in settings.shops] if scope_id == ALL_SHOPS else [settings.shop(scope_id).id]
+
+
+def check_freshness(settings: Settings, scope_dates: dict[str, dt.date],
+                    now: dt.datetime | None = None) -> Freshness:
+    """Which expected sources have landed for every shop of every scope on its report date."""
+    pairs = [(shop_id, day) for scope_id, day in scope_dates.items()
+             for shop_id in scope_shops(settings, scope_id)]
+    if not settings.warehouse_path.exists():
+        return check_sources(None, settings, pairs, now)
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        return check_sources(con, settings, pairs, now)
+
+
+def gate_sources(settings: Settings, scope_dates: dict[str, dt.date], *, ingest_inbox: bool = True,
+                 wait: bool = True, progress: Callable[[FileOutcome], None] | None = None,
+                 now: dt.datetime | None = None) -> Freshness:
+    """Load the inbox (when asked) and check freshness; raise :class:`SourcesLate` while expected
+    sources are missing and the cutoff has not passed (``wait``), so the caller tries again."""
+    if ingest_inbox:
+        ingest(settings, progress=progress)
+    freshness = check_freshness(settings, scope_dates, now)
+    if wait and not freshness.complete and not freshness.past_cutoff:
+        raise SourcesLate(freshness)
+    return freshness
+
+
+def gate_attempts(settings: Settings, freshness_deadline: dt.datetime, now: dt.datetime | None = None) -> int:
+    """How many retries reach the cutoff at ``report.freshness_retry_seconds`` apart."""
+    now = now or dt.datetime.now(dt.UTC)
+    remaining = (freshness_deadline - now).total_seconds()
+    if remaining <= 0:
+        return 0
+    return min(10_000, int(-(-remaining // settings.freshness_retry_seconds)))
+
+
+def missing_text(settings: Settings, missing: Iterable[tuple[str, str]], language: str | None = None) -> str:
+    """``Shopify US Store：流量；天猫旗舰店：推广`` / ``Shopify US Store: traffic; …``."""
+    from flows.reports.i18n import get_locale
+
+    loc = get_locale(language or settings.language)
+    names = {s.id: s.name for s in settings.shops}
+    return loc.t("list_sep").join(loc.t("dq.missing_item", shop=names.get(shop, shop),
+                                        entity=loc.lookup("entity", entity)) for shop, entity in missing)
+
+
+def _cutoff_text(settings: Settings, deadline: dt.datetime | None) -> str:
+    if deadline is None:
+        return ""
+    return deadline.astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)
@@ -68,11 +161,23 @@ class RenderedReport:
     pdf: bytes
     email: object  # flows.reports.render.RenderedEmail (html, text, cid images)
     archived: ArchivedReport
+    partial: bool = False  # sent from incomplete data (the banner and subject say so)
+
+    @property
+    def content_sha256(self) -> str:
+        """SHA-256 of the PDF, as kept in the archive and recorded in the send ledger."""
+        return hashlib.sha256(self.pdf).hexdigest()
 
 
 def render_daily(settings: Settings, business_date: dt.date, scope_id: str,
-                 language: str | None = None) -> RenderedReport:
-    """Render one scope's daily report to HTML and PDF and keep both in the archive."""
+                 language: str | None = None, missing: Sequence[tuple[str, str]] = (),
+                 cutoff: dt.datetime | None = None) -> RenderedReport:
+    """Render one scope's daily report to HTML and PDF and keep both in the archive.
+
+    ``missing`` ((shop id, entity) pairs from the freshness gate) makes it a partial report: a
+    banner and a subject marker name what is missing as of ``cutoff``, and the data-quality
+    box lists it.
+    """
     from flows.delivery.mail import report_subject
     from flows.reports.context import build_daily_context
     from flows.reports.render import render_email, render_pdf, render_pdf_html, report_file_stem
@@ -88,19 +193,149 @@ def render_daily(settings: Settings, business_date: dt.date, scope_id: str,
                 f"no data for {scope_id} on {business_date}; the latest day with data is {latest}. "
                 f"Drop that day's exports into the inbox or pass --date.")
         ctx = build_daily_context(con, settings, business_date, scope_id, language)
+    if missing:
+        ctx = _mark_partial(ctx, settings, missing, cutoff)
     email = render_email(ctx)
     pdf_html = render_pdf_html(ctx)
     pdf = render_pdf(ctx, html=pdf_html)
     stem = report_file_stem(ctx)
+    pause_point("render")  # rendered, not archived yet
     archived = archive_report(settings.archive_dir, "daily", scope_id, business_date.isoformat(), stem,
                               pdf=pdf, html=pdf_html, email_html=email.html)
     return RenderedReport(scope_id=scope_id, business_date=business_date, subject=report_subject(ctx),
-                          pdf_name=f"{stem}.pdf", pdf=pdf, email=email, archived=archived)
+                          pdf_name=f"{stem}.pdf", pdf=pdf, email=email, archived=archived,
+                          partial=bool(missing))
 
 
-def deliver_report(settings: Settings, report: RenderedReport) -> str:
-    """Mail the report (or write it to the outbox folder); returns where it went."""
-    from flows.delivery.mail import build_report_message, deliver
+def _mark_partial(ctx, settings: Settings, missing: Sequence[tuple[str, str]], cutoff: dt.datetime | None):
+    """The context with the partial banner, and the missing sources in the data-quality box."""
+    from flows.reports.context import MissingEntity
+    from flows.reports.i18n import get_locale
 
-    message = build_report_message(settings.mail, report.subject, report.email, report.pdf_name, report.pdf)
-    return str(deliver(message, settings.mail, settings.outbox_dir))
+    loc = get_locale(ctx.language)
+    names = {s.id: s.name for s in settings.shops}
+    listed = list(ctx.data_quality.missing)
+    for shop_id, entity in missing:
+        shop, label = names.get(shop_id, shop_id), loc.lookup("entity", entity)
+        text = loc.t("dq.missing_item", shop=shop, entity=label)
+        if all(m.text != text for m in listed):
+            listed.append(MissingEntity(shop_name=shop, entity=label, text=text))
+    banner = loc.t("partial.banner", cutoff=_cutoff_text(settings, cutoff) or ctx.date_label,
+                   missing=missing_text(settings, missing, ctx.language))
+    return replace(ctx, partial_text=banner,
+                   data_quality=replace(ctx.data_quality, missing=listed, is_clean=False))
+
+
+# ----------------------------------------------------------------------------------------------
+# delivery, through the send ledger
+# ----------------------------------------------------------------------------------------------
+
+def claim_delivery(settings: Settings, kind: str, business_date: dt.date, scope_id: str, *,
+                   partial: bool = False, resend: bool = False, run_id: str = "") -> Claim:
+    """Ask the send ledger whether this mail goes out now (see :meth:`SendLedger.claim`)."""
+    from flows.delivery.mail import message_domain
+
+    return SendLedger(settings.send_ledger_path).claim(
+        kind, business_date.isoformat(), scope_id, partial=partial, resend=resend, run_id=run_id,
+        domain=message_domain(settings.mail), outbox_dir=settings.outbox_dir)
+
+
+def deliver_report(settings: Settings, report: RenderedReport, claim: Claim) -> "Delivery":
+    """Mail the report (or write it to the outbox folder) as the claimed ledger delivery."""
+    from flows.delivery.mail import build_report_message
+
+    message = build_report_message(settings.mail, report.subject, report.email, report.pdf_name, report.pdf,
+                                   message_id=claim.message_id)
+    return _send(settings, claim, message, settings.mail.recipients, content_sha256=report.content_sha256,
+                 partial=report.partial, archive_path=str(report.archived.pdf))
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A short plain-text mail (data late, run failed)."""
+
+    subject: str
+    text: str
+    archived: Path | None = None
+
+    @property
+    def content_sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def render_late_notice(settings: Settings, business_date: dt.date, scope_id: str,
+                       missing: Sequence[tuple[str, str]], cutoff: dt.datetime | None) -> Notice:
+    """The "data late" notice that replaces a report with too little data (kept in the archive)."""
+    from flows.reports.i18n import get_locale
+
+    loc = get_locale(settings.language)
+    scope = loc.t("all_shops") if scope_id == ALL_SHOPS else settings.shop(scope_id).name
+    values = {"scope": scope, "date": business_date.isoformat(),
+              "cutoff": _cutoff_text(settings, cutoff) or business_date.isoformat(),
+              "missing": missing_text(settings, missing)}
+    text = loc.t("late.body", **values) + "\n"
+    path = report_folder(settings.archive_dir, "daily", scope_id, business_date.isoformat()) / "data_late.txt"
+    write_atomic(path, text.encode("utf-8"))
+    return Notice(subject=loc.t("late.subject", **values), text=text, archived=path)
+
+
+def deliver_notice(settings: Settings, notice: Notice, claim: Claim,
+                   recipients: Sequence[str] | None = None) -> "Delivery":
+    from flows.delivery.mail import build_notice_message
+
+    to = tuple(settings.mail.recipients if recipients is None else recipients)
+    message = build_notice_message(settings.mail, notice.subject, notice.text, to, message_id=claim.message_id)
+    return _send(settings, claim, message, to, content_sha256=notice.content_sha256,
+                 archive_path=str(notice.archived) if notice.archived else None)
+
+
+def notify_failure(settings: Settings, business_date: dt.date, error: BaseException,
+                   run_id: str = "") -> "Delivery | None":
+    """Mail a short failure notice to ``mail.admin_to``; never raises (mail may be what failed).
+
+    Returns the delivery, or None when there is no admin list or the notice could not be sent.
+    """
+    if not settings.mail.admin_recipients:
+        return None
+    try:
+        from flows.delivery.mail import scrub
+        from flows.reports.i18n import get_locale
+
+        loc = get_locale(settings.language)
+        at = dt.datetime.now(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+        detail = scrub(f"{type(error).__name__}: {error}", settings.mail.password)
+        if run_id:
+            detail += f"\n(Prefect flow run {run_id})"
+        notice = Notice(subject=loc.t("failure.subject", date=business_date.isoformat()),
+                        text=loc.t("failure.body", date=business_date.isoformat(), at=at, error=detail) + "\n")
+        claim = claim_delivery(settings, RUN_FAILED, business_date, "admin", resend=True, run_id=run_id)
+        return deliver_notice(settings, notice, claim, settings.mail.admin_recipients)
+    except Exception as exc:  # noqa: BLE001 - the run has failed already; say so in the log only
+        log.error("the failure notice to %s could not be sent: %s",
+                  ", ".join(settings.mail.admin_recipients), exc)
+        return None
+
+
+def _send(settings: Settings, claim: Claim, message: "EmailMessage", recipients: Sequence[str], *,
+          content_sha256: str, partial: bool = False, archive_path: str | None = None) -> "Delivery":
+    """Record the attempt in the ledger, deliver, and record how it went."""
+    from flows.delivery.mail import DeliveryError, deliver, scrub
+
+    if claim.delivery_id is None or not claim.should_send:
+        raise ValueError(f"not a claim to send: {claim}")
+    ledger = SendLedger(settings.send_ledger_path)
+    ledger.start_attempt(claim.delivery_id, recipients=recipients, subject=str(message["Subject"]),
+                         content_sha256=content_sha256, method="outbox" if settings.mail.uses_outbox else "smtp",
+                         partial=partial, archive_path=archive_path)
+    pause_point("send")  # recorded as sending, not sent yet
+    try:
+        delivery = deliver(message, settings.mail, settings.outbox_dir, recipients=recipients)
+    except DeliveryError as exc:
+        ledger.mark_failed(claim.delivery_id, str(exc))
+        raise
+    except Exception as exc:
+        ledger.mark_failed(claim.delivery_id, scrub(f"{type(exc).__name__}: {exc}", settings.mail.password))
+        raise
+    note = f"refused by the server: {', '.join(delivery.refused)}" if delivery.refused else None
+    ledger.mark_sent(claim.delivery_id, str(delivery.path) if delivery.path else delivery.server, note)
+    return delivery

@@ -8,9 +8,10 @@ file, only from the environment variable named by ``mail.password_env``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +21,9 @@ CONFIG_ENV = "SHOPREPORT_CONFIG"
 PLATFORMS = ("tmall", "taobao", "jd", "pinduoduo", "douyin", "shopify", "other")
 LANGUAGES = ("zh-CN", "en")
 SMTP_SECURITY = ("ssl", "starttls", "plain")
+# the kinds of export a shop can be expected to deliver each business day (the raw_* entities)
+SOURCE_ENTITIES = ("orders", "traffic", "ad_spend")
+DEFAULT_RETRY_DELAYS = (30.0, 120.0, 600.0)
 
 
 class ConfigError(ValueError):
@@ -34,6 +38,46 @@ class ShopConfig:
     currency: str
     timezone: str = "Asia/Shanghai"
     gross_margin: float = 0.4
+    # the exports expected every business day (freshness gate); None: the kinds the shop has had
+    # before the report date
+    expected_sources: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ProductRules:
+    """``[products]``: how products get roles, lifecycle stages and abnormal flags.
+
+    The rules are documented in docs/metrics.md ("Products"); the values reach the SQL through the
+    ``seed_thresholds`` table (one row, one column per field) that the build writes. Shares, drops
+    and rates are fractions (0.5 = 50 %).
+    """
+
+    # abnormal products: the day against the same weekday of the weeks before
+    baseline_weeks: int = 4  # the same weekday in each of this many weeks before is the baseline
+    min_orders: float = 3.0  # floor: baseline paid order lines per day (sales stopped, conversion drop)
+    min_visitors: float = 100.0  # floor: baseline visitors per day (traffic and conversion drop)
+    min_refund_lines: int = 3  # floor: refunded lines on the day (refund spike)
+    traffic_drop: float = 0.5  # visitors fell by at least this share of the baseline
+    conversion_drop: float = 0.5  # conversion fell by at least this share of the baseline
+    refund_spike: float = 3.0  # refunds of the day ≥ this multiple of the baseline
+    # roles and lifecycle stages: trailing weeks against the same number of weeks before them
+    window_weeks: int = 4
+    new_weeks: int = 4  # first sale less than this many weeks ago: stage "new"
+    growth: float = 0.2  # GMV of the window ≥ +20 % on the window before: "growth"
+    decline: float = 0.2  # GMV of the window ≤ −20 % on the window before: "decline"
+    min_window_lines: int = 20  # growth/decline need this many paid lines in one of the two windows
+    hit_gmv_share: float = 0.15  # share of the shop's GMV: role "hit" (爆款), stage "hot"
+    traffic_driver_share: float = 0.10  # share of the shop's visitors (else buyers): traffic driver
+    traffic_driver_price_ratio: float = 0.8  # … at an average price ≤ this × the shop's average
+    profit_price_ratio: float = 1.2  # profit item: average price ≥ this × the shop's average …
+    profit_min_gmv_share: float = 0.05  # … with at least this share of the shop's GMV …
+    profit_max_refund_rate: float = 0.10  # … and a refund rate of at most this
+
+
+PRODUCT_FRACTIONS = ("traffic_drop", "conversion_drop", "growth", "decline", "hit_gmv_share",
+                     "traffic_driver_share", "profit_min_gmv_share", "profit_max_refund_rate")
+PRODUCT_WEEKS = ("baseline_weeks", "window_weeks", "new_weeks")
+PRODUCT_MULTIPLES = ("refund_spike", "traffic_driver_price_ratio", "profit_price_ratio")
 
 
 @dataclass(frozen=True)
@@ -46,6 +90,8 @@ class MailSettings:
     user: str = ""
     password_env: str = "SHOPREPORT_SMTP_PASSWORD"
     timeout_seconds: float = 30.0
+    admin_recipients: tuple[str, ...] = ()  # mail.admin_to: who hears about a failed run
+    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS  # seconds between SMTP attempts
 
     @property
     def password(self) -> str:
@@ -72,10 +118,25 @@ class Settings:
     shops: tuple[ShopConfig, ...]
     mail: MailSettings = field(default_factory=MailSettings)
     profiles_dir: Path | None = None  # user-defined ingest profiles (*.toml), optional
+    targets_path: Path | None = None  # monthly GMV and ad-cost targets per shop (CSV), optional
+    products: ProductRules = field(default_factory=ProductRules)
+    ledger_path: Path | None = None  # the send ledger (SQLite); None: beside the warehouse
+    freshness_cutoff: dt.time = dt.time(10, 0)  # report.timezone, on the day after the report date
+    freshness_retry_seconds: float = 300.0  # how often the freshness gate looks again
 
     @property
     def base_dir(self) -> Path:
         return self.config_path.parent
+
+    @property
+    def send_ledger_path(self) -> Path:
+        """The send ledger: ``paths.ledger``, else ``send_ledger.sqlite`` beside the warehouse."""
+        return self.ledger_path or self.warehouse_path.parent / "send_ledger.sqlite"
+
+    @property
+    def run_lock_path(self) -> Path:
+        """The lock file that lets one run at a time use this warehouse."""
+        return self.warehouse_path.with_name(self.warehouse_path.name + ".run-lock")
 
     def shop(self, shop_id: str) -> ShopConfig:
         for shop in self.shops:
@@ -183,10 +244,45 @@ def _currency(section: _Section, key: str, default: str | None = None, required:
     return value
 
 
+def _addresses(section: _Section, key: str) -> tuple[str, ...]:
+    value = section.get(key, list, [])
+    if not all(isinstance(r, str) and "@" in r for r in value):
+        raise section.fail(key, f"must be a list of e-mail addresses; got {value!r}")
+    return tuple(value)
+
+
+def _clock_time(section: _Section, key: str, default: dt.time) -> dt.time:
+    value = section.get(key, str, default.strftime("%H:%M"))
+    try:
+        if len(value) not in (5, 8):
+            raise ValueError(value)
+        return dt.time.fromisoformat(value)
+    except ValueError as exc:
+        raise section.fail(key, f'must be a time of day like "10:00" (or "10:00:30"); got {value!r}') from exc
+
+
+def _positive_seconds(section: _Section, key: str, default: float) -> float:
+    value = section.get(key, float, default)
+    if not value > 0:
+        raise section.fail(key, f"must be a number of seconds above 0; got {value!r}")
+    return value
+
+
+def _expected_sources(section: _Section) -> tuple[str, ...] | None:
+    value = section.get("expected_sources", list, None)
+    if value is None:
+        return None
+    bad = [v for v in value if v not in SOURCE_ENTITIES]
+    if bad or len(set(value)) != len(value):
+        raise section.fail("expected_sources", f"must list each of {', '.join(SOURCE_ENTITIES)} at "
+                                               f"most once; got {value!r}")
+    return tuple(value)
+
+
 def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
     base = config_path.parent
     top = _Section(data, "", config_path)
-    for key in ("paths", "report", "mail", "shops"):
+    for key in ("paths", "report", "mail", "shops", "products"):
         top.used.add(key)
     top.finish()
 
@@ -202,12 +298,16 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
     outbox = resolve(paths.get("outbox", str, "outbox"))
     fx = paths.get("fx_rates", str, "")
     profiles = paths.get("profiles", str, "")
+    targets = paths.get("targets", str, "")
+    ledger = paths.get("ledger", str, "")
     paths.finish()
 
     report = _Section(data.get("report"), "report", config_path)
     reporting_currency = _currency(report, "reporting_currency", "CNY")
     language = report.choice("language", LANGUAGES, "zh-CN")
     timezone = _timezone(report, "timezone", "Asia/Shanghai")
+    freshness_cutoff = _clock_time(report, "freshness_cutoff", dt.time(10, 0))
+    freshness_retry = _positive_seconds(report, "freshness_retry_seconds", 300.0)
     report.finish()
 
     raw_shops = data.get("shops", [])
@@ -231,13 +331,17 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
             currency=_currency(s, "currency", required=True),
             timezone=_timezone(s, "timezone", "Asia/Shanghai"),
             gross_margin=margin,
+            expected_sources=_expected_sources(s),
         ))
         s.finish()
 
     mail = _Section(data.get("mail"), "mail", config_path)
-    recipients = mail.get("to", list, [])
-    if not all(isinstance(r, str) and "@" in r for r in recipients):
-        raise mail.fail("to", f"must be a list of e-mail addresses; got {recipients!r}")
+    recipients = _addresses(mail, "to")
+    admin_recipients = _addresses(mail, "admin_to")
+    delays = mail.get("retry_delays", list, list(DEFAULT_RETRY_DELAYS))
+    if not all(isinstance(d, (int, float)) and not isinstance(d, bool) and d >= 0 for d in delays):
+        raise mail.fail("retry_delays", f"must be a list of seconds (numbers, 0 or more), e.g. "
+                                        f"[30, 120, 600]; got {delays!r}")
     if "password" in mail.data:
         raise mail.fail("password", "the SMTP password is never read from the file; set it in the "
                         "environment variable named by mail.password_env (default SHOPREPORT_SMTP_PASSWORD)")
@@ -252,9 +356,13 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
         security=mail.choice("smtp_security", SMTP_SECURITY, "ssl"),
         user=mail.get("smtp_user", str, ""),
         password_env=mail.get("password_env", str, "SHOPREPORT_SMTP_PASSWORD"),
-        timeout_seconds=mail.get("timeout_seconds", float, 30.0),
+        timeout_seconds=_positive_seconds(mail, "timeout_seconds", 30.0),
+        admin_recipients=admin_recipients,
+        retry_delays=tuple(float(d) for d in delays),
     )
     mail.finish()
+
+    products = _product_rules(_Section(data.get("products"), "products", config_path))
 
     return Settings(
         config_path=config_path,
@@ -270,4 +378,28 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
         shops=tuple(shops),
         mail=mail_settings,
         profiles_dir=resolve(profiles) if profiles else None,
+        targets_path=resolve(targets) if targets else None,
+        products=products,
+        ledger_path=resolve(ledger) if ledger else None,
+        freshness_cutoff=freshness_cutoff,
+        freshness_retry_seconds=freshness_retry,
     )
+
+
+def _product_rules(section: _Section) -> ProductRules:
+    """``[products]``: every key optional; fractions in (0, 1), multiples > 0, weeks 1–52."""
+    values: dict[str, Any] = {}
+    for spec in fields(ProductRules):
+        name, default = spec.name, spec.default
+        value = section.get(name, int if isinstance(default, int) else float, default)
+        if name in PRODUCT_FRACTIONS and not 0 < value < 1:
+            raise section.fail(name, f"must be a fraction between 0 and 1, e.g. {default}; got {value!r}")
+        if name in PRODUCT_WEEKS and not 1 <= value <= 52:
+            raise section.fail(name, f"must be a number of weeks from 1 to 52; got {value!r}")
+        if name.startswith("min_") and value < 0:
+            raise section.fail(name, f"must be 0 or more; got {value!r}")
+        if name in PRODUCT_MULTIPLES and value <= 0:
+            raise section.fail(name, f"must be a positive multiple, e.g. {default}; got {value!r}")
+        values[name] = value
+    section.finish()
+    return ProductRules(**values)

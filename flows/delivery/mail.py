@@ -13,6 +13,11 @@ Structure (what Gmail, Outlook and Apple Mail all show correctly)::
 With no ``mail.smtp_host`` the message is written to the outbox folder instead of being sent.
 The SMTP password is read from the environment (``MailSettings.password``) at send time and never
 appears in logs or in error messages.
+
+A failed delivery raises :class:`DeliveryError` with ``temporary`` set when trying again later
+can help: connection refused, a timeout, a dropped connection, or a 4xx reply ("try again
+later"). A 5xx reply, an authentication failure, a TLS problem and a configuration mistake are
+permanent: retrying would only repeat them.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import ssl
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
@@ -36,7 +42,14 @@ if TYPE_CHECKING:
 
 
 class DeliveryError(RuntimeError):
-    """The report could not be delivered; the message says where and what failed (never the password)."""
+    """The report could not be delivered; the message says where and what failed (never the password).
+
+    ``temporary`` is True when the same delivery may work later (retry with backoff).
+    """
+
+    def __init__(self, message: str, *, temporary: bool = False):
+        super().__init__(message)
+        self.temporary = temporary
 
 
 @dataclass(frozen=True)
@@ -62,19 +75,22 @@ def report_subject(ctx: "DailyReportContext") -> str:
     ``[Daily] All shops 2026-11-22 GMV ¥1.2M WoW +8%``.
 
     The week-on-week part is left out when there is no comparison value.
+    A report made from incomplete data starts with the language's partial marker
+    (``【数据不全】`` / ``[PARTIAL]``).
     """
     labels = ctx.labels
+    marker = labels["subject_partial"] if ctx.partial_text else ""
     gmv = ctx.tile("gmv")
     if gmv is None:
-        return (labels["subject"].format(scope=ctx.scope_name, date=ctx.business_date.isoformat(),
-                                         metric=labels["metric.gmv"], value="")
-                .rstrip() + " " + labels["no_data"])
+        return marker + (labels["subject"].format(scope=ctx.scope_name, date=ctx.business_date.isoformat(),
+                                                  metric=labels["metric.gmv"], value="")
+                         .rstrip() + " " + labels["no_data"])
     subject = labels["subject"].format(scope=ctx.scope_name, date=ctx.business_date.isoformat(),
                                        metric=gmv.label, value=gmv.value_compact)
     wow = gmv.comparison("last_week")
     if wow is not None and wow.tone != "none":
         subject += labels["subject_change"].format(label=labels["subject_wow"], change=wow.delta_compact)
-    return subject
+    return marker + subject
 
 
 def _sender_domain(sender: str) -> str:
@@ -82,16 +98,29 @@ def _sender_domain(sender: str) -> str:
     return match.group(1) if match else "shopreport.local"
 
 
-def build_report_message(mail: "MailSettings", subject: str, rendered: "RenderedEmail",
-                         pdf_name: str, pdf: bytes) -> EmailMessage:
-    """The report mail: text + HTML (with its inline PNG images) + the PDF attached as ``pdf_name``."""
-    message = EmailMessage()
+def message_domain(mail: "MailSettings") -> str:
+    """The domain part of the Message-IDs shopreport makes (the sender's domain)."""
+    return _sender_domain(mail.sender)
+
+
+def _headers(message: EmailMessage, mail: "MailSettings", subject: str, recipients,
+             message_id: str | None) -> None:
     message["Subject"] = subject
     message["From"] = mail.sender
-    if mail.recipients:
-        message["To"] = ", ".join(mail.recipients)
+    if recipients:
+        message["To"] = ", ".join(recipients)
     message["Date"] = format_datetime(datetime.now(timezone.utc))
-    message["Message-ID"] = make_msgid(idstring="report", domain=_sender_domain(mail.sender))
+    message["Message-ID"] = message_id or make_msgid(idstring="report", domain=_sender_domain(mail.sender))
+
+
+def build_report_message(mail: "MailSettings", subject: str, rendered: "RenderedEmail",
+                         pdf_name: str, pdf: bytes, message_id: str | None = None) -> EmailMessage:
+    """The report mail: text + HTML (with its inline PNG images) + the PDF attached as ``pdf_name``.
+
+    ``message_id`` is the send ledger's Message-ID for this delivery (a retry keeps it).
+    """
+    message = EmailMessage()
+    _headers(message, mail, subject, mail.recipients, message_id)
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     html_part = message.get_payload()[-1]
@@ -102,13 +131,41 @@ def build_report_message(mail: "MailSettings", subject: str, rendered: "Rendered
     return message
 
 
-def deliver(message: EmailMessage, mail: "MailSettings", outbox_dir: Path) -> Delivery:
-    """Send ``message`` by SMTP, or write it to ``outbox_dir`` when no SMTP host is configured."""
+def build_notice_message(mail: "MailSettings", subject: str, text: str, recipients,
+                         message_id: str | None = None) -> EmailMessage:
+    """A short plain-text notice (data late, run failed) to ``recipients``."""
+    message = EmailMessage()
+    _headers(message, mail, subject, tuple(recipients), message_id)
+    message.set_content(text)
+    return message
+
+
+def deliver(message: EmailMessage, mail: "MailSettings", outbox_dir: Path,
+            recipients=None) -> Delivery:
+    """Send ``message`` by SMTP, or write it to ``outbox_dir`` when no SMTP host is configured.
+
+    ``recipients`` defaults to ``mail.to``.
+    """
+    to = tuple(mail.recipients if recipients is None else recipients)
     if mail.uses_outbox:
         path = _write_outbox(message, Path(outbox_dir))
-        return Delivery(method="outbox", message_id=str(message["Message-ID"]),
-                        recipients=tuple(mail.recipients), path=path)
-    return _send_smtp(message, mail)
+        return Delivery(method="outbox", message_id=str(message["Message-ID"]), recipients=to, path=path)
+    return _send_smtp(message, mail, to)
+
+
+def find_in_outbox(outbox_dir: Path, message_id: str) -> Path | None:
+    """The ``.eml`` in the outbox carrying ``message_id``, if any (reads the headers only)."""
+    from email.parser import BytesHeaderParser
+
+    if not outbox_dir.is_dir():
+        return None
+    parser = BytesHeaderParser(policy=policy.default)
+    for path in outbox_dir.glob("*.eml"):
+        with open(path, "rb") as f:
+            found = parser.parse(f).get("Message-ID")
+        if found is not None and str(found).strip() == message_id.strip():
+            return path
+    return None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -154,13 +211,16 @@ def _write_outbox(message: EmailMessage, outbox_dir: Path) -> Path:
 # SMTP
 # ----------------------------------------------------------------------------------------------
 
-def _scrub(text: str, secret: str) -> str:
+def scrub(text: str, secret: str) -> str:
+    """``text`` with every occurrence of ``secret`` (the SMTP password) replaced by ``***``."""
     return text.replace(secret, "***") if secret else text
 
 
-def _send_smtp(message: EmailMessage, mail: "MailSettings") -> Delivery:
+_scrub = scrub
+
+
+def _send_smtp(message: EmailMessage, mail: "MailSettings", recipients: tuple[str, ...]) -> Delivery:
     where = f"{mail.smtp_host}:{mail.smtp_port} ({mail.security})"
-    recipients = tuple(mail.recipients)
     if not recipients:
         raise DeliveryError(f"cannot send the report via SMTP {where}: no recipients (set mail.to)")
     password = mail.password if mail.user else ""
@@ -186,13 +246,37 @@ def _send_smtp(message: EmailMessage, mail: "MailSettings") -> Delivery:
             refused = server.send_message(message, from_addr=mail.sender, to_addrs=list(recipients))
     except smtplib.SMTPAuthenticationError as exc:
         detail = _scrub(_describe(exc), password)
+        temporary = is_temporary(exc)
         raise DeliveryError(f"cannot send the report via SMTP {where}: {step} failed: {detail} "
-                            f"(check mail.smtp_user and {mail.password_env})") from None
+                            f"({_kind(temporary)}; check mail.smtp_user and {mail.password_env})",
+                            temporary=temporary) from None
     except (smtplib.SMTPException, OSError) as exc:
         detail = _scrub(_describe(exc), password)
-        raise DeliveryError(f"cannot send the report via SMTP {where}: {step} failed: {detail}") from None
+        temporary = is_temporary(exc)
+        raise DeliveryError(f"cannot send the report via SMTP {where}: {step} failed: {detail} "
+                            f"({_kind(temporary)})", temporary=temporary) from None
     return Delivery(method="smtp", message_id=str(message["Message-ID"]), recipients=recipients,
                     server=where, refused=tuple(sorted(refused)))
+
+
+def _kind(temporary: bool) -> str:
+    return "temporary failure, worth retrying" if temporary else "permanent failure, not retried"
+
+
+def is_temporary(exc: BaseException) -> bool:
+    """True for failures that may go away: no connection, a timeout, a 4xx reply."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPException):
+        return False  # e.g. the server does not support AUTH or STARTTLS: a configuration matter
+    if isinstance(exc, ssl.SSLError):
+        return False  # TLS on a plain port, or a bad certificate
+    return isinstance(exc, OSError)  # refused, reset, unreachable, timed out, name lookup
 
 
 def _describe(exc: BaseException) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from flows.demo.config import REPORTING_CURRENCY, write_config, write_fx_rates
+from flows.demo.config import REPORTING_CURRENCY, write_config, write_fx_rates, write_targets
 from flows.demo.dates import DemoCalendar, end_of_day_epoch
 from flows.demo.model import TMALL, demo_shops
 from flows.demo.shopify import write_shopify_exports
@@ -53,7 +53,7 @@ class DemoManifest:
 def generate_demo(target_dir: Path, end_date: date, days: int = 430, seed: int = 20261122,
                   daily_days: int = 14,
                   progress: Callable[[str], None] | None = None) -> DemoManifest:
-    """Write the demo business's configuration, fx rates and exports into ``target_dir``.
+    """Write the demo business's configuration, fx rates, targets and exports into ``target_dir``.
 
     Business dates run from ``end_date - days + 1`` to ``end_date``, in each shop's time zone.
     Files are overwritten; nothing else in ``target_dir`` is touched.
@@ -71,6 +71,7 @@ def generate_demo(target_dir: Path, end_date: date, days: int = 430, seed: int =
            f"({calendar.first.isoformat()} to {calendar.last.isoformat()})")
 
     counts = {}
+    sims = []
     for model in models:
         sim = simulate_shop(model, calendar, seed)
         report(f"demo: simulated {model.shop.id}: {len(sim.orders):,} orders")
@@ -78,6 +79,8 @@ def generate_demo(target_dir: Path, end_date: date, days: int = 430, seed: int =
         report(f"demo: wrote {len(shop_files)} files to inbox/{model.shop.id}/")
         files.extend(shop_files)
         counts[model.shop.id] = _counts(sim, len(shop_files))
+        sims.append(sim)
+    files.append(write_targets(target_dir, sims))
 
     return DemoManifest(config_path=config_path, files=tuple(files), first_date=calendar.first,
                         last_date=calendar.last, shops=counts)

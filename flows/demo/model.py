@@ -4,7 +4,8 @@ Everything here is an immutable description (frozen dataclasses holding tuples);
 simulation that turns it into orders lives in :mod:`flows.demo.simulate`. The numbers are chosen
 so that the reports have something to say: weekday seasonality, ~20 % year-over-year growth,
 双11 and Black Friday / Cyber Monday peaks, one product per shop with a sizing problem (a visibly
-high refund rate) and ad campaigns on both sides of the break-even ROAS.
+high refund rate), a Tmall product whose sales fade out over the last six weeks (a declining
+product that stops selling on the end date) and ad campaigns on both sides of the break-even ROAS.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class Product:
     peak_month: int | None = None  # seasonal item: popularity peaks in this month
     compare_at_cents: int | None = None  # Shopify "compare at" price (item on sale)
     refund_reason: str | None = None  # the usual reason when it comes back
+    fade_weeks: int = 0  # sales fade out over the last weeks, to none on the end date (0: never)
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def tmall_flagship() -> ShopModel:
         Product("TM-SLP-09", "情侣款居家棉拖鞋", 6900, 1.2),
         Product("TM-CUP-10", "不锈钢保温杯 500ml", 9900, 1.1),
         Product("TM-BOX-11", "桌面收纳盒 三件套", 7900, 1.0),
-        Product("TM-EYE-12", "真丝眼罩 遮光睡眠", 8900, 0.7),
+        Product("TM-EYE-12", "真丝眼罩 遮光睡眠", 8900, 0.7, fade_weeks=6),
     )
     sources = (
         TrafficSource("手淘搜索", 0.38, 0.055, pages_per_visitor=3.1, add_to_cart_rate=0.11,

@@ -182,7 +182,9 @@ def create_lines(model: ShopModel, calendar: DemoCalendar, orders: pd.DataFrame,
     line_count = 1 + rng.choice(len(model.lines_per_order), size=n,
                                 p=_normalised(model.lines_per_order))
     weights = product_weights(model, calendar)
-    keys = np.log(weights[day]) + rng.gumbel(size=(n, len(model.products)))  # Gumbel top-k
+    with np.errstate(divide="ignore"):  # a faded-out product (weight 0) is never drawn
+        log_weights = np.log(weights[day])
+    keys = log_weights + rng.gumbel(size=(n, len(model.products)))  # Gumbel top-k
     ranked = np.argsort(-keys, axis=1)[:, : int(line_count.max())]
     first_line = np.concatenate(([0], np.cumsum(line_count)[:-1]))
     order = np.repeat(np.arange(n), line_count)
@@ -204,14 +206,17 @@ def create_lines(model: ShopModel, calendar: DemoCalendar, orders: pd.DataFrame,
 
 def product_weights(model: ShopModel, calendar: DemoCalendar) -> np.ndarray:
     """Popularity of each product on each business day (days × products); seasonal items swing
-    ~10× over the year."""
+    ~10× over the year; a fading item falls linearly to nothing on the end date."""
     day_of_year = np.array([d.timetuple().tm_yday for d in calendar.dates], dtype=float)
+    days_to_end = np.arange(calendar.days - 1, -1, -1, dtype=float)
     columns = []
     for p in model.products:
         w = np.full(calendar.days, p.weight)
         if p.peak_month is not None:
             peak_day = 30.4 * (p.peak_month - 0.5)
             w = w * np.exp(1.2 * np.cos(2 * np.pi * (day_of_year - peak_day) / 365.25)) / 1.27
+        if p.fade_weeks:
+            w = w * np.clip(days_to_end / (7 * p.fade_weeks), 0.0, 1.0)
         columns.append(w)
     return np.column_stack(columns)
 

@@ -25,8 +25,12 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from flows.reports.bridge import BridgeSection, bridge_section
+from flows.reports.buyers import BuyersSection, buyers_section
 from flows.reports.glossary import DEFAULT_TRANSFORMS_DIR, GlossaryError, GlossaryItem, glossary_items
 from flows.reports.i18n import Locale, currency_symbol, get_locale
+from flows.reports.payback import BlendedRoas, ad_payback_section
+from flows.reports.products import AbnormalProductsSection, abnormal_products_section
+from flows.reports.targets import TargetsSection, targets_section
 
 if TYPE_CHECKING:
     import duckdb
@@ -172,7 +176,13 @@ class AdCampaignRow:
     roas: str
     breakeven_roas: str
     is_below_breakeven: bool
-    flag: str  # "低于保本" / "Below breakeven", or ""
+    flag: str  # "低于保本" / "Below breakeven" ("退款后低于保本" when only refunds push it under), or ""
+    channel_code: str = ""  # the channel as in the table ("ztc")
+    campaign_id: str = ""
+    roas_30d: str = ""  # the campaign's ROAS over the 30 days ending on the day
+    refund_adjusted_roas: str = ""  # the same after its orders' refund rate (flows.reports.payback)
+    roas_30d_after_refunds: str = ""  # "2.80 → 2.60": both, for the table
+    is_below_breakeven_after_refunds: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,8 +256,10 @@ class DataQuality:
 class DailyReportContext:
     """Everything the daily report shows, formatted for its language.
 
-    Sections, in reading order: ``tiles``, ``bridge``, ``trend``, ``funnel``, ``traffic_sources``,
-    ``ad_campaigns``, ``refunds``, ``top_products``, ``data_quality``, ``glossary``.
+    Sections, in reading order: ``partial_text`` (a banner, only on a partial report),
+    ``tiles``, ``targets``, ``bridge``, ``trend``, ``funnel``, ``buyers``, ``traffic_sources``,
+    ``blended_roas`` and ``ad_campaigns``, ``refunds``, ``top_products``, ``abnormal_products``,
+    ``data_quality``, ``glossary``.
     ``labels`` is the language's label dict (section titles, column headers), so templates hold
     no language text of their own.
     """
@@ -275,6 +287,14 @@ class DailyReportContext:
     data_quality: DataQuality
     glossary: list[GlossaryItem] = field(default_factory=list)
     bridge: BridgeSection = field(default_factory=lambda: BridgeSection(rows=[], headline=""))
+    # the sections of flows/reports/{targets,buyers,payback,products}.py; empty when not available
+    targets: TargetsSection = field(default_factory=TargetsSection)
+    buyers: BuyersSection = field(default_factory=lambda: BuyersSection(available=False))
+    blended_roas: BlendedRoas = field(default_factory=lambda: BlendedRoas(available=False))
+    abnormal_products: AbnormalProductsSection = field(default_factory=AbnormalProductsSection)
+    # set when the report is sent from incomplete data (the freshness gate's cutoff passed with
+    # sources missing): the banner text naming what is missing; "" for a complete report
+    partial_text: str = ""
 
     @property
     def has_data(self) -> bool:
@@ -559,9 +579,19 @@ def build_daily_context(
             breakeven_roas=loc.number(_num(r["breakeven_roas"]), 2),
             is_below_breakeven=bool(r["is_below_breakeven"]),
             flag=loc.t("flag.below_breakeven") if r["is_below_breakeven"] else "",
+            channel_code=str(r["channel"]),
+            campaign_id=str(r["campaign_id"]),
         ),
         "cost desc nulls last, channel, campaign_id",
     )
+    payback = ad_payback_section(con, scope_id, business_date, loc)
+    ads = payback.apply(ads, loc)
+    targets = targets_section(con, scope_id, business_date, loc, shop_order, shop_names)
+    buyers = buyers_section(con, scope_id, business_date, loc)
+    abnormal = abnormal_products_section(con, scope_id, business_date, loc, shop_order, shop_names)
+    missing_tables = [*payback.missing_tables, targets.missing_table, buyers.missing_table,
+                      *abnormal.missing_tables]
+    table_notes = [loc.t("dq.missing_table", table=t) for t in missing_tables if t]
 
     top_products = per_shop(
         "rpt_daily_top_products",
@@ -609,8 +639,8 @@ def build_daily_context(
         log.warning("report glossary left out: %s", exc)
         glossary, glossary_notes = [], [loc.t("dq.glossary_error", error=exc)]
     data_quality = _data_quality(con, settings, scope_id, business_date, loc, shop_names)
-    data_quality = replace(data_quality, notes=data_quality.notes + glossary_notes,
-                           is_clean=data_quality.is_clean and not glossary_notes)
+    data_quality = replace(data_quality, notes=data_quality.notes + glossary_notes + table_notes,
+                           is_clean=data_quality.is_clean and not glossary_notes and not table_notes)
 
     legend = [ComparisonLegend(key=key, label=loc.t(f"compare.{key}"),
                                long_label=loc.t(f"compare_long.{key}"),
@@ -644,6 +674,10 @@ def build_daily_context(
         data_quality=data_quality,
         glossary=glossary,
         bridge=bridge_section(con, scope_id, business_date, loc, currency),
+        targets=targets,
+        buyers=buyers,
+        blended_roas=payback.blended,
+        abnormal_products=abnormal,
     )
 
 

@@ -17,17 +17,19 @@ before the build started. Models in one layer may read each other; they are orde
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import yaml
 
-from flows.settings import Settings
+from flows.settings import ProductRules, Settings
 
 LAYERS = ("staging", "intermediate", "marts", "reports")
 TRANSFORMS_DIR = Path(__file__).resolve().parents[2] / "transforms"
@@ -122,7 +124,8 @@ def _order_within_layer(models: list[Model]) -> list[Model]:
 
 
 def write_seeds(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Tables the transforms need from the configuration: shops, reporting settings, fx rates."""
+    """Tables the transforms need from the configuration: shops, reporting settings, fx rates,
+    the product rules (``seed_thresholds``, one row) and the monthly targets (``seed_targets``)."""
     shops = pd.DataFrame([{
         "shop_id": s.id, "shop_name": s.name, "platform": s.platform, "currency": s.currency,
         "timezone": s.timezone, "gross_margin": s.gross_margin} for s in settings.shops])
@@ -135,6 +138,21 @@ def write_seeds(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
                 "rate_to_reporting double)")
     if settings.fx_rates_path is not None:
         load_fx_rates(con, settings.fx_rates_path)
+    write_product_rules(con, settings.products)
+    con.execute("create or replace table seed_targets (shop_id varchar, month_start date, "
+                "gmv_target decimal(18, 2), ad_cost_target decimal(18, 2))")
+    if settings.targets_path is not None:
+        load_targets(con, settings.targets_path, [s.id for s in settings.shops])
+
+
+def write_product_rules(con: duckdb.DuckDBPyConnection, rules: ProductRules) -> None:
+    """``seed_thresholds``: the [products] rules as one row, one typed column per rule."""
+    columns = [(f.name, "integer" if f.type in (int, "int") else "double", getattr(rules, f.name))
+               for f in fields(rules)]
+    con.execute("create or replace table seed_thresholds ("
+                + ", ".join(f"{name} {kind}" for name, kind, _ in columns) + ")")
+    con.execute(f"insert into seed_thresholds values ({', '.join('?' for _ in columns)})",
+                [value for _, _, value in columns])
 
 
 def load_fx_rates(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -159,6 +177,58 @@ def load_fx_rates(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     con.register("fx_frame", clean)
     con.execute("insert into seed_fx_rates select rate_date, currency, rate_to_reporting from fx_frame")
     con.unregister("fx_frame")
+
+
+TARGETS_HEADER = ("shop_id", "month", "gmv_target", "ad_cost_target")
+
+
+def load_targets(con: duckdb.DuckDBPyConnection, path: Path, shop_ids: list[str]) -> None:
+    """Monthly targets per shop from ``paths.targets``: ``shop_id,month,gmv_target,ad_cost_target``.
+
+    ``month`` is ``YYYY-MM``; targets are amounts in the shop's currency, 0 or more; an empty
+    ``ad_cost_target`` means none. Errors name the file, the row (the header is row 1) and the
+    column.
+    """
+    if not path.is_file():
+        raise ModelError(f"{path}: targets file not found (paths.targets in the configuration)")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in TARGETS_HEADER if c not in frame.columns]
+    if missing:
+        raise ModelError(f"{path}: missing column(s) {', '.join(missing)} (expected header "
+                         f"{','.join(TARGETS_HEADER)})")
+    rows, seen = [], {}
+    for i, record in enumerate(frame[list(TARGETS_HEADER)].itertuples(index=False), start=2):
+        shop_id, month, gmv, ad_cost = (str(v).strip() for v in record)
+
+        def bad(column: str, value: str, why: str) -> ModelError:
+            return ModelError(f"{path}: row {i}, column {column}: {why}; got {value!r}")
+
+        if shop_id not in shop_ids:
+            raise bad("shop_id", shop_id, f"not a configured shop ({', '.join(shop_ids)})")
+        try:
+            first_day = dt.datetime.strptime(month, "%Y-%m").date()
+        except ValueError:
+            raise bad("month", month, "expected a month like 2026-11") from None
+        if (shop_id, first_day) in seen:
+            raise bad("month", month, f"{shop_id} already has a target for this month in row "
+                                      f"{seen[shop_id, first_day]}")
+        seen[shop_id, first_day] = i
+        amounts = []
+        for column, text in (("gmv_target", gmv), ("ad_cost_target", ad_cost)):
+            if text == "" and column == "ad_cost_target":
+                amounts.append(None)
+                continue
+            try:
+                amount = Decimal(text.replace(",", ""))
+            except InvalidOperation:
+                raise bad(column, text, "expected an amount such as 1200000 or 1200000.00") from None
+            if not amount.is_finite() or amount < 0:
+                raise bad(column, text, "expected an amount of 0 or more")
+            amounts.append(amount)
+        rows.append((shop_id, first_day, *amounts))
+    if rows:
+        con.executemany("insert into seed_targets values (?, ?, ?, ?)", rows)
 
 
 def _check_sql(model: str, check: dict) -> tuple[str, str]:

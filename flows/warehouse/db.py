@@ -90,8 +90,8 @@ def connect(path: Path, *, read_only: bool = False, memory_limit: str | None = N
             pid = re.search(r"PID (\d+)", str(exc))
             who = f" (process {pid.group(1)})" if pid else ""
             raise WarehouseBusy(
-                f"{path}: the warehouse is in use by another shopreport run{who}; wait for it to "
-                f"finish and try again") from exc
+                f"{path}: the warehouse is in use by another process{who}: another shopreport run "
+                f"or a program with the DuckDB file open; wait for it to finish and try again") from exc
         raise
     con.execute("set TimeZone = 'UTC'")  # timestamps are instants; business dates use each shop's zone
     if not read_only:

@@ -357,3 +357,49 @@ def test_row_layout_writes_what_the_csv_module_writes() -> None:
 def test_black_friday_is_the_day_after_the_fourth_thursday() -> None:
     assert thanksgiving(2025) == date(2025, 11, 27)
     assert thanksgiving(2026) == date(2026, 11, 26)
+
+
+# ----------------------------------------------------------------------------- targets and a fading product
+
+
+def test_targets_file_covers_every_month_of_every_shop(demo: DemoManifest) -> None:
+    import duckdb
+
+    from flows.warehouse.build import load_targets
+
+    settings = load_settings(demo.config_path)
+    path = demo.config_path.parent / "targets.csv"
+    assert settings.targets_path == path and path in demo.files
+    assert path.read_text(encoding="utf-8").splitlines()[0] == "shop_id,month,gmv_target,ad_cost_target"
+    con = duckdb.connect()
+    con.execute("create table seed_targets (shop_id varchar, month_start date, gmv_target decimal(18, 2), "
+                "ad_cost_target decimal(18, 2))")
+    load_targets(con, path, [s.id for s in settings.shops])  # the loader the build uses accepts it
+    rows = con.execute("select shop_id, strftime(month_start, '%Y-%m'), gmv_target, ad_cost_target "
+                       "from seed_targets order by 1, 2").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [(shop, month) for shop in ("shopify_us", "tmall_flagship")
+                                             for month in ("2026-10", "2026-11")]
+    assert all(r[2] > 0 and r[3] > 0 for r in rows)
+    # targets a little out of reach: above the month's GMV at its pace so far
+    tmall = read_tmall_orders(sorted((demo.config_path.parent / "inbox" / "tmall_flagship").glob(
+        "ExportOrderList_*.csv"))[-1])
+    assert rows[-1][2] > amount(tmall["买家实际支付金额"]).sum()
+
+
+def test_one_tmall_product_fades_out_by_the_end_date() -> None:
+    from flows.demo.dates import DemoCalendar
+    from flows.demo.model import tmall_flagship
+    from flows.demo.simulate import NEVER, simulate_shop
+
+    model = tmall_flagship()
+    [faded] = [i for i, p in enumerate(model.products) if p.fade_weeks]
+    assert model.products[faded].title == "真丝眼罩 遮光睡眠" and model.products[faded].fade_weeks == 6
+    sim = simulate_shop(model, DemoCalendar.ending(END, 84, 14), 20261122)
+    lines = sim.lines.merge(sim.orders[["paid", "paid_day"]], left_on="order", right_index=True)
+    paid = lines[(lines["paid"] != NEVER) & (lines["product"] == faded)]
+    per_day = paid.groupby("paid_day").size().reindex(range(84), fill_value=0)
+    assert per_day.iloc[-1] == 0  # nothing on the end date
+    # the last four weeks sell over 30 % less than the four before, although they hold 双11 (the
+    # products' "decline" stage needs 20 %)
+    assert per_day.iloc[-28:].sum() < 0.7 * per_day.iloc[-56:-28].sum()
+    assert per_day.iloc[:28].mean() > 5  # before the fade it sold every day

@@ -100,8 +100,9 @@ def test_the_flow_sends_by_smtp_with_login(demo_dir, demo_run, smtp_server, monk
                                  f'smtp_security = "plain"\nsmtp_user = "{smtp_server.user}"\n')
     (demo_dir / "smtp.toml").write_text(smtp_config, encoding="utf-8")
     monkeypatch.setenv("SHOPREPORT_SMTP_PASSWORD", smtp_server.password)
+    # the send ledger knows this report went out (to the outbox) in demo_run: send it again on purpose
     (where,) = daily_report(config=str(demo_dir / "smtp.toml"), report_date=DEMO_END,
-                            scopes=["shopify_us"], ingest=False)
+                            scopes=["shopify_us"], ingest=False, resend=True)
     assert f"{smtp_server.host}:{smtp_server.port}" in where
     assert smtp_server.logins == [smtp_server.user]
     (msg,) = smtp_server.messages

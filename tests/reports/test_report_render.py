@@ -105,8 +105,8 @@ def test_chart_is_a_cid_png(email, soup):
 
 def test_sections_in_order(soup):
     ids = [el["id"] for el in soup.select("div[id]")]
-    assert ids == ["headline", "bridge", "trend", "funnel", "traffic-sources", "ad-campaigns", "refunds",
-                   "top-products", "data-quality", "glossary"]
+    assert ids == ["headline", "targets", "bridge", "trend", "funnel", "buyers", "traffic-sources",
+                   "ad-campaigns", "refunds", "top-products", "abnormal-products", "data-quality", "glossary"]
 
 
 def test_data_quality_box(soup):
