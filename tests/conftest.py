@@ -24,6 +24,15 @@ SCRIPT_TITLE = '<script>alert("xss")</script>保温杯 500ml'
 # --------------------------------------------------------------------------------------------
 
 RPT_TABLES: dict[str, list[tuple[str, str]]] = {
+    "rpt_daily_source_bridge": [
+        ("business_date", "date"), ("scope_id", "varchar"), ("source", "varchar"),
+        ("currency", "varchar"), ("comparison", "varchar"), ("comparison_order", "integer"),
+        ("bridge_status", "varchar"), ("gmv_base", "double"), ("gmv", "double"),
+        ("gmv_change", "double"), ("visitors_base", "double"), ("visitors", "double"),
+        ("conversion_base", "double"), ("conversion", "double"), ("aov_base", "double"),
+        ("aov", "double"), ("traffic_effect", "double"), ("conversion_effect", "double"),
+        ("aov_effect", "double"),
+    ],
     "rpt_daily_bridge": [
         ("business_date", "date"), ("scope_id", "varchar"), ("currency", "varchar"),
         ("comparison", "varchar"), ("comparison_order", "integer"), ("base_date", "date"),
@@ -268,6 +277,13 @@ def build_rpt_warehouse(path: Path) -> Path:
         "rpt_daily_source_coverage": [(REPORT_DATE, s, e, n, m) for s, e, n, m in COVERAGE],
         "rpt_files_loaded": FILES,
         "rpt_daily_bridge": list(_bridge_rows()),
+        "rpt_daily_source_bridge": [
+            # 手淘搜索 1,000 → 1,350 (visitors 500 → 600, buyers 10 → 15); 直通车 new this week
+            (REPORT_DATE, "tmall_flagship", "手淘搜索", "CNY", "last_week", 2, "ok", 1000.0, 1350.0,
+             350.0, 500.0, 600.0, 0.02, 0.025, 100.0, 90.0, 162.84, 199.28, -147.99 + 135.87),
+            (REPORT_DATE, "tmall_flagship", "直通车", "CNY", "last_week", 2, "no_base_period", None,
+             300.0, None, None, 100.0, None, 0.02, None, 150.0, None, None, None),
+        ],
     }
     with duckdb.connect(str(path)) as con:
         for table, columns in RPT_TABLES.items():

@@ -31,3 +31,14 @@ def test_bridge_narrative_in_english(rpt_con, report_settings, rpt_facts):
 def test_no_bridge_rows_means_an_empty_section(rpt_con, report_settings, rpt_facts):
     ctx = build_daily_context(rpt_con, report_settings, rpt_facts.report_date, "us_store")
     assert ctx.bridge.rows == [] and ctx.bridge.headline == ""
+
+
+def test_traffic_sources_get_their_own_bridge_rows(rpt_con, report_settings, rpt_facts):
+    ctx = build_daily_context(rpt_con, report_settings, rpt_facts.report_date, "tmall_flagship")
+    search, through_train = ctx.bridge.sources
+    assert ctx.bridge.sources_title == "按流量来源（上周同期）"
+    assert search.source == "手淘搜索" and search.gmv_change == "+¥350.00 (+35.0%)"
+    assert search.traffic == "+¥162.84 (+16.3)"
+    assert through_train.note.startswith("无法拆解") and through_train.traffic == "–"
+    all_shops = build_daily_context(rpt_con, report_settings, rpt_facts.report_date, "all")
+    assert all_shops.bridge.sources == [], "each platform has its own sources: none for all shops"

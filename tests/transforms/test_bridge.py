@@ -14,12 +14,13 @@ from flows.warehouse.build import load_models
 # the models between fct_scope_daily and the bridges, in build order
 CHAIN = [m for m in load_models() if m.name in (
     "fct_scope_periods", "dim_period_comparisons", "rpt_period_bridge", "rpt_daily_bridge",
-    "rpt_weekly_bridge")]
+    "rpt_weekly_bridge", "rpt_daily_source_bridge")]
 DAY = dt.date(2026, 11, 22)  # a Sunday: the ISO week 2026-W47 starts on 2026-11-16
 
 
-def fct_scope_daily(rows) -> duckdb.DuckDBPyConnection:
-    """A one-shop fct_scope_daily from (date, visitors, buyers, gmv) rows, and the models on it."""
+def fct_scope_daily(rows, source_rows=()) -> duckdb.DuckDBPyConnection:
+    """A one-shop fct_scope_daily from (date, visitors, buyers, gmv) rows, its traffic sources from
+    (date, source, visitors, buyers, sales) rows, and the bridge models on them."""
     con = duckdb.connect()
     con.execute("create table fct_scope_daily (business_date date, scope_id varchar, scope_name varchar, "
                 "currency varchar, visitors bigint, add_to_cart_users bigint, order_buyers bigint, "
@@ -30,6 +31,11 @@ def fct_scope_daily(rows) -> duckdb.DuckDBPyConnection:
         con.execute("insert into fct_scope_daily (business_date, scope_id, scope_name, currency, visitors, "
                     "paying_buyers, order_buyers, refund_events, gmv, refund_amount, ad_cost, attributed_revenue) "
                     "values (?, 's', 's', 'CNY', ?, ?, ?, 0, ?, 0, 0, 0)", [day, visitors, buyers, buyers, gmv])
+    con.execute("create table dim_shops as select 's' as shop_id, 'CNY' as currency")
+    con.execute("create table fct_traffic_daily (shop_id varchar, business_date date, source varchar, "
+                "visitors bigint, paying_buyers bigint, paid_amount decimal(18, 2))")
+    for day, source, visitors, buyers, paid in source_rows:
+        con.execute("insert into fct_traffic_daily values ('s', ?, ?, ?, ?, ?)", [day, source, visitors, buyers, paid])
     for model in CHAIN:
         con.execute(f"create table {model.name} as {model.sql}")
     return con
@@ -108,3 +114,26 @@ def test_weekly_bridge_sums_days_and_splits_the_week():
     assert traffic == pytest.approx(weight * math.log(1.1))
     assert conversion == pytest.approx(weight * math.log(1 / 1.1))
     assert aov == pytest.approx(700.0)
+
+
+def test_each_traffic_source_gets_its_own_exact_bridge():
+    # 手淘搜索: 500 → 600 visitors, 10 → 15 buyers, 1,000 → 1,350 sales; 直通车 has no base day
+    base, day = DAY - dt.timedelta(days=7), DAY
+    con = fct_scope_daily([(base, 500, 10, 1000.0), (day, 700, 17, 1650.0)], [
+        (base, "手淘搜索", 500, 10, 1000.0), (day, "手淘搜索", 600, 15, 1350.0),
+        (day, "直通车", 100, 2, 300.0)])
+    rows = {r[0]: r[1:] for r in con.execute(
+        "select source, bridge_status, gmv_change, traffic_effect, conversion_effect, aov_effect "
+        "from rpt_daily_source_bridge where business_date = ? and comparison = 'last_week'", [DAY]).fetchall()}
+    status, change, traffic, conversion, aov = rows["手淘搜索"]
+    weight = 350 / math.log(1350 / 1000)
+    assert (status, change) == ("ok", 350.0)
+    assert traffic == pytest.approx(weight * math.log(600 / 500))
+    assert conversion == pytest.approx(weight * math.log((15 / 600) / (10 / 500)))
+    assert aov == pytest.approx(weight * math.log(90 / 100))
+    assert traffic + conversion + aov == pytest.approx(350.0)
+    assert rows["直通车"][0] == "no_base_period"
+    # the whole-shop bridge is unchanged by the sources
+    (total,) = con.execute("select gmv_change from rpt_daily_bridge where business_date = ? "
+                           "and comparison = 'last_week'", [DAY]).fetchall()
+    assert total == (650.0,)

@@ -23,7 +23,7 @@ day_bridges as (
         conversion_effect,
         aov_effect
     from rpt_period_bridge
-    where period = 'day'
+    where period = 'day' and source = 'all'
 
 ),
 

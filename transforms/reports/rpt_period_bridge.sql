@@ -16,6 +16,85 @@ scope_periods as (
 
 ),
 
+traffic_sources as (
+
+    -- the console's own per-source visitors, paying buyers and sales; whole-shop rows ('all')
+    -- are the scope totals above, not a source
+    select
+        fct_traffic_daily.shop_id,
+        fct_traffic_daily.business_date,
+        fct_traffic_daily.source,
+        dim_shops.currency,
+        fct_traffic_daily.visitors,
+        fct_traffic_daily.paying_buyers,
+        fct_traffic_daily.paid_amount
+    from fct_traffic_daily
+    inner join dim_shops
+        on fct_traffic_daily.shop_id = dim_shops.shop_id
+    where fct_traffic_daily.source <> 'all'
+
+),
+
+source_periods as (
+
+    select
+        'day' as period,
+        business_date as period_start,
+        strftime(business_date, '%Y-%m-%d') as period_label,
+        shop_id as scope_id,
+        source,
+        currency,
+        visitors,
+        paying_buyers,
+        paid_amount
+    from traffic_sources
+    union all
+    select
+        'week' as period,
+        date_trunc('week', business_date)::date as period_start,
+        strftime(date_trunc('week', business_date), '%G-W%V') as period_label,
+        shop_id as scope_id,
+        source,
+        any_value(currency) as currency,
+        sum(visitors) as visitors,
+        sum(paying_buyers) as paying_buyers,
+        sum(paid_amount) as paid_amount
+    from traffic_sources
+    group by shop_id, source, date_trunc('week', business_date)
+
+),
+
+segments as (
+
+    -- source 'all' is the whole scope; other rows are its traffic sources
+    select
+        period,
+        period_start,
+        period_label,
+        scope_id,
+        'all' as source,
+        currency,
+        gmv,
+        visitors,
+        conversion,
+        aov
+    from scope_periods
+    union all
+    select
+        period,
+        period_start,
+        period_label,
+        scope_id,
+        source,
+        currency,
+        paid_amount::double as gmv,
+        visitors::double as visitors,
+        paying_buyers / nullif(visitors, 0) as conversion,
+        paid_amount::double / nullif(paying_buyers, 0) as aov
+    from source_periods
+
+),
+
 comparisons as (
 
     select
@@ -34,6 +113,7 @@ paired as (
         this_period.period_start,
         this_period.period_label,
         this_period.scope_id,
+        this_period.source,
         this_period.currency,
         comparisons.comparison,
         comparisons.comparison_order,
@@ -46,13 +126,14 @@ paired as (
         this_period.conversion,
         base_period.aov as aov_base,
         this_period.aov
-    from scope_periods as this_period
+    from segments as this_period
     inner join comparisons
         on this_period.period = comparisons.period
-    left join scope_periods as base_period
+    left join segments as base_period
         on
             this_period.period = base_period.period
             and this_period.scope_id = base_period.scope_id
+            and this_period.source = base_period.source
             and base_period.period_start = this_period.period_start - comparisons.days_back
 
 ),
@@ -65,6 +146,7 @@ classified as (
         period_start,
         period_label,
         scope_id,
+        source,
         currency,
         comparison,
         comparison_order,
@@ -96,6 +178,7 @@ weighted as (
         period_start,
         period_label,
         scope_id,
+        source,
         currency,
         comparison,
         comparison_order,
@@ -125,6 +208,7 @@ final as (
         period_start,
         period_label,
         scope_id,
+        source,
         currency,
         comparison,
         comparison_order,

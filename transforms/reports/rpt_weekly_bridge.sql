@@ -24,7 +24,7 @@ week_bridges as (
         conversion_effect,
         aov_effect
     from rpt_period_bridge
-    where period = 'week'
+    where period = 'week' and source = 'all'
 
 ),
 
