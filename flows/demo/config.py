@@ -47,15 +47,21 @@ outbox = "outbox"                          # mails as .eml files while no smtp_h
 fx_rates = "fx_rates.csv"                  # rate_date,currency,rate_to_reporting (one row per day)
 targets = "targets.csv"                    # shop_id,month,gmv_target,ad_cost_target (month: 2026-11)
 # profiles = "profiles"                    # your own ingest profiles (*.toml), optional
+# ledger = "warehouse/send_ledger.sqlite"  # the send ledger (default: beside the warehouse)
 
 [report]
 reporting_currency = "{REPORTING_CURRENCY}"  # all-shops totals are converted to this currency
 language = "zh-CN"                # zh-CN or en
 timezone = "Asia/Shanghai"        # when "yesterday" ends for the all-shops report
+# freshness_cutoff = "10:00"       # wait for the day's exports until this time (next morning);
+#                                  # then send what there is, marked partial, or a "data late" notice
+# freshness_retry_seconds = 300    # how often to look again while waiting
 
 # One [[shops]] table per shop. The id names the inbox folder; business days follow the shop's
 # timezone; gross_margin sets the break-even ROAS (1 / gross_margin) in the ad tables.
 # platform is one of: tmall, taobao, jd, pinduoduo, douyin, shopify, other.
+# expected_sources = ["orders", "traffic", "ad_spend"] says what must land each day before the
+# report goes out (default: whatever the shop has sent before).
 {shop_tables}
 # How products get roles and lifecycle stages, and when one is flagged as abnormal (see
 # docs/metrics.md, "Products"). Every key is optional; these are the defaults.
@@ -90,6 +96,8 @@ to = ["ops-team@example.com", "owner@example.com"]
 # smtp_user = "shopreport@example.com"
 # The password is never written in this file: shopreport reads it from the environment variable
 # SHOPREPORT_SMTP_PASSWORD (set password_env = "OTHER_NAME" to use another variable).
+# admin_to = ["it@example.com"]    # who gets a short notice when a run fails
+# retry_delays = [30, 120, 600]    # seconds between attempts after a temporary SMTP failure
 """
 
 
