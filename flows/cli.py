@@ -18,7 +18,8 @@ from pathlib import Path
 
 EXAMPLES = {
     "demo": "example: shopreport demo --dir ./shopreport-demo --fresh",
-    "run": "example: shopreport run daily --date 2026-11-22 --config shopreport.toml",
+    "run": ("example: shopreport run daily --date 2026-11-22 --config shopreport.toml\n"
+            "         shopreport run weekly --week 2026-W47"),
     "ingest": "example: shopreport ingest ~/Downloads/ExportOrderList_2026-11-22.csv --shop tmall_flagship",
     "build": "example: shopreport build --config shopreport.toml",
     "profiles": "example: shopreport profiles",
@@ -34,6 +35,15 @@ def _date(value: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-11-22, got {value!r}") from exc
+
+
+def _iso_week(value: str) -> dt.date:
+    from flows.reports.weekly import parse_iso_week
+
+    try:
+        return parse_iso_week(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,8 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-run", action="store_true", help="only write the files and the configuration")
 
     p = add("run", "Run a report flow: ingest the inbox, build the warehouse, render and deliver.")
-    p.add_argument("kind", choices=["daily"], help="which report")
+    p.add_argument("kind", choices=["daily", "weekly"], help="which report")
     p.add_argument("--date", type=_date, help="business day to report (default: yesterday in each shop's time zone)")
+    p.add_argument("--week", type=_iso_week, help="weekly: the ISO week to report, e.g. 2026-W47 "
+                                                  "(default: the last complete week in report.timezone)")
     p.add_argument("--scope", action="append", metavar="SHOP_ID",
                    help="only this shop (or 'all'); repeatable. Default: every shop and all shops together")
     p.add_argument("--no-ingest", action="store_true", help="report on what is already in the warehouse")
@@ -133,7 +145,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     deliveries = daily_report(config=str(config), report_date=end_date)
     settings = load_settings(config)
-    print(f"\ndone in {time.perf_counter() - started:.1f}s.")
+    print(f"\ndaily reports done in {time.perf_counter() - started:.1f}s.")
     print(f"  configuration: {config}")
     print(f"  warehouse:     {settings.warehouse_path}")
     print(f"  reports:       {settings.archive_dir / 'daily'}")
@@ -142,6 +154,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  mails:         {settings.outbox_dir}")
     for where in deliveries:
         print(f"                 {where}")
+
+    from flows.daily_report import weekly_report
+    from flows.reports.weekly import iso_week_label, last_complete_week
+
+    week = last_complete_week(end_date + dt.timedelta(days=1))  # the week ending on end_date, if a Sunday
+    print(f"\nrendering the weekly report for {iso_week_label(week)} …")
+    weekly = weekly_report(config=str(config), week_start=week, ingest=False)
+    print(f"  weekly reports: {settings.archive_dir / 'weekly'}")
+    for pdf in sorted((settings.archive_dir / "weekly").glob(f"*/{iso_week_label(week)}/*.pdf")):
+        print(f"                 {pdf}")
+    for where in weekly:
+        print(f"                 {where}")
+    print(f"\ndone in {time.perf_counter() - started:.1f}s (pipeline, daily and weekly).")
     return 0
 
 
@@ -182,11 +207,21 @@ def _exclusive(config: str, args: argparse.Namespace) -> Iterator[None]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
+    if args.kind == "daily" and args.week:
+        raise SystemExit("error: --week is for `run weekly`; `run daily` takes --date")
+    if args.kind == "weekly" and args.date:
+        raise SystemExit("error: `run weekly` takes --week (e.g. 2026-W47), not --date")
     with _exclusive(config, args):  # before importing Prefect: a second run stops at once
-        from flows.daily_report import daily_report
+        if args.kind == "weekly":
+            from flows.daily_report import weekly_report
 
-        deliveries = daily_report(config=config, report_date=args.date, scopes=args.scope,
-                                  ingest=not args.no_ingest, resend=args.resend)
+            deliveries = weekly_report(config=config, week_start=args.week, scopes=args.scope,
+                                       ingest=not args.no_ingest, resend=args.resend)
+        else:
+            from flows.daily_report import daily_report
+
+            deliveries = daily_report(config=config, report_date=args.date, scopes=args.scope,
+                                      ingest=not args.no_ingest, resend=args.resend)
     for where in deliveries:
         print(f"delivered: {where}")
     return 0

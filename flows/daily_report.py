@@ -2,6 +2,8 @@
 
 - ``daily_report``: take the run lock → ingest the inbox and wait for the day's exports (the
   freshness gate) → build the warehouse → for each scope, ask the send ledger, render, deliver.
+- ``weekly_report``: take the run lock → ingest the inbox → build → for each scope, ask the send
+  ledger (kind ``weekly``, period the ISO week), render the weekly report, deliver.
 - ``ingest_files`` and ``build_only``: the single steps, for the CLI's ``ingest`` and ``build``.
 
 Configuration is read inside the flow (never at import). Tasks take plain values and the frozen
@@ -144,6 +146,66 @@ def _daily(settings: Settings, scope_dates: dict[str, dt.date], ingest: bool, re
             deliveries.append(state.result())
     if failures:
         raise pipeline.RunIncomplete(f"{len(failures)} of {len(scope_dates)} report(s) not delivered "
+                                     f"(the send ledger has them; the next run retries): "
+                                     + " | ".join(failures))
+    return deliveries
+
+
+@task(name="render-weekly", cache_policy=NO_CACHE)
+def render_weekly_task(settings: Settings, week_start: dt.date, scope_id: str):
+    report = pipeline.render_weekly(settings, week_start, scope_id)
+    print(f"rendered {report.archived.pdf}")
+    return report
+
+
+@flow(name="weekly-report", log_prints=True)
+def weekly_report(config: str | None = None, week_start: dt.date | None = None,
+                  scopes: list[str] | None = None, ingest: bool = True, resend: bool = False) -> list[str]:
+    """Load the inbox, build every layer, render and send the weekly reports of one ISO week that
+    have not gone out yet; returns where each mail went.
+
+    ``week_start`` is any day of the week (its Monday is used); without it, the last complete
+    ISO week in ``report.timezone``. There is no freshness gate: a week is reported from what
+    the warehouse holds (the daily reports have waited for the exports).
+    """
+    settings = load_settings(config)
+    week = week_start or pipeline.default_report_week(settings)
+    week = week - dt.timedelta(days=week.weekday())
+    run_id = _flow_run_id()
+    with run_lock(settings.run_lock_path, "weekly-report flow"):
+        try:
+            return _weekly(settings, week, scopes or pipeline.report_scopes(settings), ingest, resend, run_id)
+        except Exception as exc:
+            if pipeline.notify_failure(settings, week, exc, run_id):
+                print(f"failure notice sent to {', '.join(settings.mail.admin_recipients)}")
+            raise
+
+
+def _weekly(settings: Settings, week: dt.date, scopes: list[str], ingest: bool, resend: bool,
+            run_id: str) -> list[str]:
+    if ingest:
+        ingest_task(settings)
+    build_task(settings)
+    delays = list(settings.mail.retry_delays)
+    deliver = deliver_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
+    deliveries, failures = [], []
+    for scope_id in scopes:
+        claim = pipeline.claim_weekly(settings, week, scope_id, resend=resend, run_id=run_id)
+        if not claim.should_send:
+            print(f"weekly {scope_id} {week}: not sent again, {claim.reason} (--resend sends it again)")
+            continue
+        print(f"weekly {scope_id} {week}: sending ({claim.reason})")
+        rendered = render_weekly_task(settings, week, scope_id, return_state=True)
+        if rendered.is_failed():
+            failures.append(f"{scope_id} {week}: {rendered.result(raise_on_failure=False)}")
+            continue
+        state = deliver(settings, rendered.result(), claim, return_state=True)
+        if state.is_failed():
+            failures.append(f"{scope_id} {week}: {state.result(raise_on_failure=False)}")
+        else:
+            deliveries.append(state.result())
+    if failures:
+        raise pipeline.RunIncomplete(f"{len(failures)} of {len(scopes)} weekly report(s) not delivered "
                                      f"(the send ledger has them; the next run retries): "
                                      + " | ".join(failures))
     return deliveries

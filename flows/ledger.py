@@ -41,7 +41,7 @@ from typing import Literal
 SCHEMA = """
 create table if not exists send_ledger (
     delivery_id integer primary key autoincrement,
-    kind text not null,              -- daily | daily_late | run_failed
+    kind text not null,              -- daily | daily_late | run_failed | weekly
     period text not null,            -- the business date, ISO
     scope text not null,             -- shop id | all | admin
     partial integer not null default 0,

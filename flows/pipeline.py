@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 # what the send ledger calls each kind of mail
 DAILY, DAILY_LATE, RUN_FAILED = "daily", "daily_late", "run_failed"
+WEEKLY = "weekly"  # its ledger period is the ISO week ("2026-W47")
 
 ALL_SHOPS = "all"
 
@@ -205,6 +206,58 @@ def render_daily(settings: Settings, business_date: dt.date, scope_id: str,
     return RenderedReport(scope_id=scope_id, business_date=business_date, subject=report_subject(ctx),
                           pdf_name=f"{stem}.pdf", pdf=pdf, email=email, archived=archived,
                           partial=bool(missing))
+
+
+def default_report_week(settings: Settings, now: dt.datetime | None = None) -> dt.date:
+    """The Monday of the last complete ISO week in ``report.timezone``."""
+    from flows.reports.weekly import last_complete_week
+
+    now = now or dt.datetime.now(dt.UTC)
+    return last_complete_week(now.astimezone(ZoneInfo(settings.timezone)).date())
+
+
+def render_weekly(settings: Settings, week_start: dt.date, scope_id: str,
+                  language: str | None = None) -> RenderedReport:
+    """Render one scope's weekly report (the ISO week starting ``week_start``, a Monday) to HTML
+    and PDF and keep both in the archive under ``weekly/<scope>/<2026-W47>/``.
+
+    The returned report's ``business_date`` is the week's Monday; its ledger period is the ISO
+    week (:func:`claim_weekly`).
+    """
+    from flows.reports.render import render_pdf, render_weekly_email, render_weekly_pdf_html
+    from flows.reports.weekly import build_weekly_context, iso_week_label, weekly_file_stem, weekly_subject
+
+    week = iso_week_label(week_start)
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        has_week = con.execute(
+            "select count(*) from rpt_weekly_headline where week_start = ? and scope_id = ?",
+            [week_start, scope_id]).fetchone()[0]
+        if not has_week:
+            latest = con.execute("select max(iso_week) from rpt_weekly_headline where scope_id = ?",
+                                 [scope_id]).fetchone()[0]
+            raise NoDataForDate(f"no data for {scope_id} in {week}; the latest week with data is {latest}. "
+                                f"Pass --week.")
+        ctx = build_weekly_context(con, settings, week_start, scope_id, language)
+    email = render_weekly_email(ctx)
+    pdf_html = render_weekly_pdf_html(ctx)
+    pdf = render_pdf(ctx, html=pdf_html)
+    stem = weekly_file_stem(ctx)
+    pause_point("render")
+    archived = archive_report(settings.archive_dir, "weekly", scope_id, week, stem,
+                              pdf=pdf, html=pdf_html, email_html=email.html)
+    return RenderedReport(scope_id=scope_id, business_date=week_start, subject=weekly_subject(ctx),
+                          pdf_name=f"{stem}.pdf", pdf=pdf, email=email, archived=archived)
+
+
+def claim_weekly(settings: Settings, week_start: dt.date, scope_id: str, *, resend: bool = False,
+                 run_id: str = "") -> Claim:
+    """Ask the send ledger whether this scope's weekly report for the ISO week goes out now."""
+    from flows.delivery.mail import message_domain
+    from flows.reports.weekly import iso_week_label
+
+    return SendLedger(settings.send_ledger_path).claim(
+        WEEKLY, iso_week_label(week_start), scope_id, resend=resend, run_id=run_id,
+        domain=message_domain(settings.mail), outbox_dir=settings.outbox_dir)
 
 
 def _mark_partial(ctx, settings: Settings, missing: Sequence[tuple[str, str]], cutoff: dt.datetime | None):

@@ -28,6 +28,16 @@ def test_the_daily_schedule():
     assert daily["concurrency_limit"] == 1
 
 
+def test_the_weekly_schedule():
+    """Monday 07:30 in Shanghai: last ISO week is complete, and it runs before the 08:00 daily."""
+    doc = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    (weekly,) = [d for d in doc["deployments"] if d["name"] == "weekly-report"]
+    assert weekly["entrypoint"] == "flows/daily_report.py:weekly_report"
+    assert weekly["schedules"] == [{"cron": "30 7 * * 1", "timezone": "Asia/Shanghai"}]
+    assert weekly["work_pool"]["name"] == "shopreport"
+    assert weekly["concurrency_limit"] == 1
+
+
 def test_no_configuration_is_read_at_import_time(tmp_path, monkeypatch):
     """Importing every module works from an empty folder with no shopreport.toml."""
     monkeypatch.chdir(tmp_path)

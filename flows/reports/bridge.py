@@ -98,14 +98,17 @@ def bridge_section(con: "duckdb.DuckDBPyConnection", scope_id: str, business_dat
     sentences: dict[str, str] = {}
     for values in result.fetchall():
         r = dict(zip(names, values))
-        label = loc.t(f"compare.{r['comparison']}")
+        # a week's "last year" is the same ISO week (its own labels), a day's the same weekday
+        key = "last_year_week" if table == "rpt_weekly_bridge" and r["comparison"] == "last_year" \
+            else r["comparison"]
+        label = loc.t(f"compare.{key}")
         if r["bridge_status"] != "ok":
             na = loc.missing
             rows.append(BridgeRow(label, r["bridge_status"], na, na, na, na,
                                   note=loc.t(f"bridge.{r['bridge_status']}"), narrative=""))
             continue
         base = r["gmv_base"]
-        sentence = _narrative(loc, r, loc.t(f"compare_long.{r['comparison']}"))
+        sentence = _narrative(loc, r, loc.t(f"compare_long.{key}"))
         sentences[r["comparison"]] = sentence
         rows.append(BridgeRow(
             comparison=label, status="ok",

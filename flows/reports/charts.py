@@ -68,10 +68,13 @@ def _axis_money(text: str) -> str:
     return re.sub(r"\.0+(?=\D*$)", "", text)
 
 
-def trend_chart(points: Sequence["TrendPoint"], *, language: str, currency: str) -> Chart:
+def trend_chart(points: Sequence["TrendPoint"], *, language: str, currency: str,
+                tick_every: int = 7, alt_key: str = "chart.alt") -> Chart:
     """The 30-day trend: GMV as bars, net sales and ad cost as lines, money on the y axis.
 
-    Days without data are gaps (no bar, a break in the lines), not zeros.
+    Days without data are gaps (no bar, a break in the lines), not zeros. The last point and
+    every ``tick_every``-th before it get an axis label (7: the same weekday; the weekly report's
+    12-week trend passes 1). ``alt_key`` is the label key of the chart's alt text.
     """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -99,7 +102,7 @@ def trend_chart(points: Sequence["TrendPoint"], *, language: str, currency: str)
                 marker="o", markersize=2.5, label=loc.t("chart.ad_cost"), zorder=3)
         # label the report day and every 7th day before it (same weekday)
         last = len(points) - 1
-        ticks = [i for i in x if (last - i) % 7 == 0]
+        ticks = [i for i in x if (last - i) % tick_every == 0]
         ax.set_xticks(ticks, [points[i].axis_label for i in ticks])
         ax.set_xlim(-0.6, last + 0.6)
         ax.set_ylim(bottom=0)
@@ -121,4 +124,4 @@ def trend_chart(points: Sequence["TrendPoint"], *, language: str, currency: str)
         svg = io.StringIO()
         fig.savefig(svg, format="svg", facecolor="white", metadata={"Date": None, "Creator": None})
     return Chart(name="trend", png=png.getvalue(), svg=_strip_prolog(svg.getvalue()),
-                 alt=loc.t("chart.alt"))
+                 alt=loc.t(alt_key))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -410,7 +410,18 @@ HEADLINE_COLUMNS = (
 
 
 def _tiles(rows: list[dict[str, Any]], loc: Locale, currency: str,
-           business_date: date) -> list[KpiTile]:
+           business_date: date, comparisons: Sequence[tuple[str, int]] = COMPARISONS, *,
+           label_keys: Mapping[str, str] | None = None,
+           base_label: Callable[[date], str] | None = None) -> list[KpiTile]:
+    """Headline tiles from rows holding ``value``, ``value_<key>``, ``change_<key>`` and
+    ``diff_<key>`` for each ``(key, days back)`` of ``comparisons`` (the daily report's by default).
+
+    ``label_keys`` maps a comparison key to the i18n suffix of its labels (``compare.<suffix>``,
+    ``compare_long.<suffix>``; default the key itself); ``base_label`` writes the base period's
+    label (default the short date). The weekly report passes its ISO weeks.
+    """
+    label_keys = label_keys or {}
+    base_label = base_label or loc.date_short
     tiles = []
     for row in rows:
         metric = row["metric"]
@@ -418,18 +429,19 @@ def _tiles(rows: list[dict[str, Any]], loc: Locale, currency: str,
         hib = None if row["higher_is_better"] is None else bool(row["higher_is_better"])
         unit = _unit(metric, is_ratio)
         row_currency = row["currency"] or currency
-        comparisons = []
-        for key, days in COMPARISONS:
+        tile_comparisons = []
+        for key, days in comparisons:
             change, diff = _num(row[f"change_{key}"]), _num(row[f"diff_{key}"])
             delta, shown = _delta(loc, unit, is_ratio, change, diff)
             compact, _ = _delta(loc, unit, is_ratio, change, diff, compact=True)
             base_date = business_date - timedelta(days=days)
-            comparisons.append(Comparison(
+            label_key = label_keys.get(key, key)
+            tile_comparisons.append(Comparison(
                 key=key,
-                label=loc.t(f"compare.{key}"),
-                long_label=loc.t(f"compare_long.{key}"),
+                label=loc.t(f"compare.{label_key}"),
+                long_label=loc.t(f"compare_long.{label_key}"),
                 base_date=base_date,
-                base_date_label=loc.date_short(base_date),
+                base_date_label=base_label(base_date),
                 base_value=_format_value(loc, unit, _num(row[f"value_{key}"]), row_currency),
                 delta=delta,
                 delta_compact=compact,
@@ -446,7 +458,7 @@ def _tiles(rows: list[dict[str, Any]], loc: Locale, currency: str,
             unit=unit,
             is_ratio=is_ratio,
             higher_is_better=hib,
-            comparisons=tuple(comparisons),
+            comparisons=tuple(tile_comparisons),
         ))
     return tiles
 

@@ -129,3 +129,33 @@ def _tidy_text(text: str) -> str:
     """Collapse runs of blank lines the plain-text template leaves between sections."""
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+# ----------------------------------------------------------------------------------------------
+# the weekly report (flows.reports.weekly.WeeklyReportContext)
+# ----------------------------------------------------------------------------------------------
+
+def _weekly_trend_chart(ctx):
+    from flows.reports.charts import trend_chart
+
+    return trend_chart(ctx.trend, language=ctx.language, currency=ctx.currency, tick_every=1,
+                       alt_key="weekly.chart.alt")
+
+
+def render_weekly_pdf_html(ctx, templates_dir: Path = TEMPLATES_DIR) -> str:
+    """The weekly PDF's HTML: ``weekly_report.html`` with the 12-week trend as inline SVG."""
+    chart = _weekly_trend_chart(ctx)
+    template = template_environment(templates_dir).get_template("weekly_report.html")
+    return template.render(ctx=ctx, chart_svg=chart.svg, chart_alt=chart.alt)
+
+
+def render_weekly_email(ctx, templates_dir: Path = TEMPLATES_DIR) -> RenderedEmail:
+    """The weekly email body: email-safe HTML, plain text and the 12-week trend as a PNG."""
+    from email.utils import make_msgid
+
+    chart = _weekly_trend_chart(ctx)
+    cid = make_msgid(idstring=chart.name, domain=CID_DOMAIN)[1:-1]
+    env = template_environment(templates_dir)
+    html = env.get_template("weekly_email.html").render(ctx=ctx, chart_cid=cid, chart_alt=chart.alt)
+    text = env.get_template("weekly_email.txt").render(ctx=ctx)
+    return RenderedEmail(html=html, text=_tidy_text(text), images={cid: chart.png})

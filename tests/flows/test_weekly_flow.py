@@ -1,0 +1,91 @@
+"""The weekly flow end to end, as Prefect runs it, on the demo warehouse: the last ISO week of
+the demo (2026-W47, 16–22 Nov 2026) against W46 and 2025-W47, rendered, archived, delivered once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+
+import pytest
+
+from flows.daily_report import weekly_report
+from flows.ledger import SendLedger
+from flows.reports.weekly import build_weekly_context
+from flows.settings import load_settings
+from flows.warehouse.db import open_warehouse
+
+WEEK = dt.date(2026, 11, 16)  # Monday of 2026-W47; the demo_dir fixture ends on its Sunday
+SCOPES = ("tmall_flagship", "shopify_us", "all")
+
+
+@pytest.fixture(scope="module")
+def weekly_run(demo_dir):
+    """One real weekly flow run over the demo (ingesting the inbox if no daily run did)."""
+    deliveries = weekly_report(config=str(demo_dir / "shopreport.toml"), week_start=WEEK)
+    return load_settings(demo_dir / "shopreport.toml"), deliveries
+
+
+def test_the_weekly_flow_delivers_every_scope_to_the_outbox(weekly_run):
+    settings, deliveries = weekly_run
+    assert len(deliveries) == 3
+    weekly_mails = [p for p in settings.outbox_dir.glob("*.eml") if "周报" in p.name]
+    assert len(weekly_mails) == 3
+    for scope in SCOPES:
+        pdfs = list((settings.archive_dir / "weekly" / scope / "2026-W47").glob("*.pdf"))
+        assert len(pdfs) == 1, scope
+    entries = [e for e in SendLedger(settings.send_ledger_path).entries(period="2026-W47")]
+    assert sorted((e.kind, e.scope, e.status) for e in entries) == sorted(
+        ("weekly", scope, "sent") for scope in SCOPES)
+
+
+def _daily_gmv(con, scope: str, monday: dt.date) -> float:
+    """Σ of the 7 daily GMVs of the ISO week, from the daily headline (an independent path)."""
+    total, days = con.execute(
+        "select sum(value), count(*) from rpt_daily_headline where scope_id = ? and metric = 'gmv' "
+        "and business_date between ? and ?", [scope, monday, monday + dt.timedelta(days=6)]).fetchone()
+    assert days == 7, (scope, monday)
+    return float(total)
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_gmv_and_its_comparisons_are_the_sums_of_the_daily_gmvs(weekly_run, scope):
+    settings, _ = weekly_run
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        ctx = build_weekly_context(con, settings, WEEK, scope)
+        week = _daily_gmv(con, scope, WEEK)
+        prev_week = _daily_gmv(con, scope, WEEK - dt.timedelta(days=7))
+        last_year = _daily_gmv(con, scope, dt.date(2025, 11, 17))  # Monday of 2025-W47
+    gmv = ctx.tile("gmv")
+    assert gmv.number == pytest.approx(week, abs=0.01)
+    prev, yoy = gmv.comparison("prev_week"), gmv.comparison("last_year")
+    assert (prev.base_date_label, yoy.base_date_label) == ("2026-W46", "2025-W47")
+    assert prev.delta == f"{(week / prev_week - 1) * 100:+.1f}%"
+    assert yoy.delta == f"{(week / last_year - 1) * 100:+.1f}%"
+    assert ctx.trend[-1].gmv == pytest.approx(week, abs=0.01)
+    assert ctx.notes == []  # every weekly section table exists
+
+
+def test_the_weekly_pdf_embeds_the_cjk_font_and_shows_the_week_and_gmv(weekly_run):
+    settings, _ = weekly_run
+    assert shutil.which("pdffonts") and shutil.which("pdftotext")
+    (pdf,) = (settings.archive_dir / "weekly" / "tmall_flagship" / "2026-W47").glob("*.pdf")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "WenQuanYi" in fonts
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        gmv = build_weekly_context(con, settings, WEEK, "tmall_flagship").tile("gmv")
+    assert "天猫旗舰店 周报" in text and "2026-W47" in text
+    assert gmv.value in text
+    for section in ("周目标与月目标进度", "近12周趋势", "本周推广投产", "商品角色与生命周期", "指标说明"):
+        assert section in text, section
+
+
+def test_a_second_run_for_the_same_week_sends_nothing(weekly_run):
+    settings, _ = weekly_run
+    before = sorted(settings.outbox_dir.glob("*.eml"))
+    again = weekly_report(config=str(settings.config_path), week_start=WEEK + dt.timedelta(days=3),
+                          ingest=False)
+    assert again == []
+    assert sorted(settings.outbox_dir.glob("*.eml")) == before
