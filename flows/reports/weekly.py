@@ -91,6 +91,18 @@ class WeeklyRefundProductRow:
 
 
 @dataclass(frozen=True)
+class CohortRow:
+    """One monthly first-order cohort of a shop: its buyers and how many had bought again
+    1, 2 and 3 months after their first order (cumulative; "–" for months not reached yet)."""
+
+    cohort: str  # "2026-06"
+    cohort_buyers: str
+    month_1: str
+    month_2: str
+    month_3: str
+
+
+@dataclass(frozen=True)
 class WeeklyBuyersRow:
     """One shop's buyers of the week (``rpt_weekly_buyers``)."""
 
@@ -166,6 +178,7 @@ class WeeklyReportContext:
     top_products: list[ShopGroup[ProductRow]]
     refund_products: list[ShopGroup[WeeklyRefundProductRow]]
     buyers: list[ShopGroup[WeeklyBuyersRow]]
+    cohorts: list[ShopGroup[CohortRow]]
     product_stages: list[ShopGroup[ProductStageRow]]
     targets: list[ShopGroup[WeeklyTargetRow]]
     glossary: list[GlossaryItem] = field(default_factory=list)
@@ -388,6 +401,9 @@ def build_weekly_context(
         top_products=top_products,
         refund_products=refund_products,
         buyers=buyers,
+        cohorts=_cohorts(con, week_end, shop_where, shop_params, loc, notes,
+                         lambda rows, make_row: _shop_groups(rows, shop_order, shop_names,
+                                                             shop_currencies, currency, make_row)),
         product_stages=stages,
         targets=targets,
         glossary=glossary,
@@ -434,3 +450,38 @@ def weekly_file_stem(ctx: WeeklyReportContext) -> str:
 
     return safe_file_name(ctx.labels["weekly.file_stem"].format(
         scope_name=ctx.scope_name, scope_id=ctx.scope_id, week=ctx.iso_week))
+
+
+COHORT_MONTHS = 6  # the weekly report shows the cohorts of the last six months
+
+
+def _cohorts(con: "duckdb.DuckDBPyConnection", week_end: dt.date, shop_where: str,
+             shop_params: Sequence[Any], loc: "Locale", notes: list[str], group) -> list:
+    """The last six monthly cohorts per shop, as of the week's Sunday (``rpt_buyer_cohorts``)."""
+    month = week_end.replace(day=1)
+    months_back = month.year * 12 + month.month - 1 - (COHORT_MONTHS - 1)
+    first = dt.date(months_back // 12, months_back % 12 + 1, 1)
+    try:
+        rows = _fetch(con, "rpt_buyer_cohorts",
+                      ("scope_id", "cohort_month", "months_since_first", "activity_month",
+                       "cohort_buyers", "cumulative_repurchase_rate"),
+                      f"{shop_where} and cohort_month between ? and ? and months_since_first <= 3",
+                      [*shop_params, first, month], "scope_id, cohort_month desc, months_since_first")
+    except ReportDataError as exc:
+        log.warning("weekly report section left out: %s", exc)
+        notes.append(loc.t("dq.missing_table", table="rpt_buyer_cohorts"))
+        return []
+    by_cohort: dict[tuple, dict] = {}
+    for r in rows:
+        entry = by_cohort.setdefault((r["scope_id"], r["cohort_month"]), {
+            "scope_id": r["scope_id"], "cohort_month": r["cohort_month"], "cohort_buyers": r["cohort_buyers"]})
+        reached = r["activity_month"] is not None and r["activity_month"] <= month
+        entry[f"m{r['months_since_first']}"] = _num(r["cumulative_repurchase_rate"]) if reached else None
+
+    def make_row(r, _currency):
+        return CohortRow(cohort=r["cohort_month"].strftime("%Y-%m"),
+                         cohort_buyers=loc.integer(_num(r["cohort_buyers"])),
+                         month_1=loc.percent(r.get("m1"), 1), month_2=loc.percent(r.get("m2"), 1),
+                         month_3=loc.percent(r.get("m3"), 1))
+
+    return group(list(by_cohort.values()), make_row)

@@ -89,3 +89,34 @@ def test_a_second_run_for_the_same_week_sends_nothing(weekly_run):
                           ingest=False)
     assert again == []
     assert sorted(settings.outbox_dir.glob("*.eml")) == before
+
+
+def test_cohort_repurchase_matches_an_independent_count(weekly_run):
+    """Each cohort row: buyers whose first paid order falls in the month, and the share who had
+    paid another order by the end of the 1st, 2nd and 3rd month after it (pandas on order lines)."""
+    import pandas as pd
+
+    settings, _ = weekly_run
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        orders = con.execute("select distinct buyer_key, order_id, paid_date from fct_order_lines "
+                             "where is_paid and shop_id = 'shopify_us'").df()
+        ctx = build_weekly_context(con, settings, WEEK, "shopify_us")
+    orders["paid_date"] = pd.to_datetime(orders["paid_date"])
+    orders = orders.sort_values(["buyer_key", "paid_date", "order_id"])
+    first = orders.groupby("buyer_key")["paid_date"].min()
+    second = orders.groupby("buyer_key")["paid_date"].apply(lambda d: d.iloc[1] if len(d) > 1 else pd.NaT)
+    cohort = first.dt.to_period("M")
+    (group,) = ctx.cohorts
+    assert [r.cohort for r in group.rows] == ["2026-11", "2026-10", "2026-09", "2026-08", "2026-07", "2026-06"]
+    report_month = pd.Period("2026-11", "M")
+    for row in group.rows:
+        month = pd.Period(row.cohort, "M")
+        members = cohort[cohort == month].index
+        assert row.cohort_buyers == f"{len(members):,}"
+        for n, shown in ((1, row.month_1), (2, row.month_2), (3, row.month_3)):
+            if month + n > report_month:
+                assert shown == "–", (row.cohort, n)
+                continue
+            end = (month + n).end_time
+            rate = (second[members] <= end).sum() / len(members)
+            assert shown == f"{rate * 100:.1f}%", (row.cohort, n, shown, rate)
