@@ -176,7 +176,7 @@ def weekly_report(config: str | None = None, week_start: dt.date | None = None,
         try:
             return _weekly(settings, week, scopes or pipeline.report_scopes(settings), ingest, resend, run_id)
         except Exception as exc:
-            if pipeline.notify_failure(settings, week, exc, run_id):
+            if pipeline.notify_failure(settings, week, exc, run_id, kind="weekly"):
                 print(f"failure notice sent to {', '.join(settings.mail.admin_recipients)}")
             raise
 

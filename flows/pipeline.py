@@ -343,7 +343,7 @@ def deliver_notice(settings: Settings, notice: Notice, claim: Claim,
 
 
 def notify_failure(settings: Settings, business_date: dt.date, error: BaseException,
-                   run_id: str = "") -> "Delivery | None":
+                   run_id: str = "", kind: str = "daily") -> "Delivery | None":
     """Mail a short failure notice to ``mail.admin_to``; never raises (mail may be what failed).
 
     Returns the delivery, or None when there is no admin list or the notice could not be sent.
@@ -359,8 +359,18 @@ def notify_failure(settings: Settings, business_date: dt.date, error: BaseExcept
         detail = scrub(f"{type(error).__name__}: {error}", settings.mail.password)
         if run_id:
             detail += f"\n(Prefect flow run {run_id})"
-        notice = Notice(subject=loc.t("failure.subject", date=business_date.isoformat()),
-                        text=loc.t("failure.body", date=business_date.isoformat(), at=at, error=detail) + "\n")
+        if kind == "weekly":
+            from flows.reports.weekly import iso_week_label
+
+            period = iso_week_label(business_date)
+            rerun = f"shopreport run weekly --week {period}"
+        else:
+            period = business_date.isoformat()
+            rerun = f"shopreport run daily --date {period}"
+        report = loc.t(f"report_kind.{kind}")
+        notice = Notice(subject=loc.t("failure.subject", report=report, date=period),
+                        text=loc.t("failure.body", report=report, date=period, at=at, error=detail,
+                                   rerun=rerun) + "\n")
         claim = claim_delivery(settings, RUN_FAILED, business_date, "admin", resend=True, run_id=run_id)
         return deliver_notice(settings, notice, claim, settings.mail.admin_recipients)
     except Exception as exc:  # noqa: BLE001 - the run has failed already; say so in the log only

@@ -275,10 +275,12 @@ ZH_CN: dict[str, Any] = {
         "late.subject": "【数据未到】{scope} {date} 日报暂缓",
         "late.body": ("{scope} {date} 的日报没有发送：截至 {cutoff}，当日数据仍未到齐（缺少：{missing}）。\n"
                       "数据放入收件箱后，运行 shopreport run daily --date {date} 即可补发日报。"),
-        "failure.subject": "【运行失败】shopreport 日报 {date}",
-        "failure.body": ("{date} 的日报运行失败（{at}）：\n\n{error}\n\n"
-                         "已发送的报告不受影响；修复后重新运行 shopreport run daily --date {date}，"
+        "failure.subject": "【运行失败】shopreport {report} {date}",
+        "failure.body": ("{date} 的{report}运行失败（{at}）：\n\n{error}\n\n"
+                         "已发送的报告不受影响；修复后重新运行 {rerun}，"
                          "未发出的报告会补发，已发出的不会重复发送。"),
+        "report_kind.daily": "日报",
+        "report_kind.weekly": "周报",
         "empty_table": "无数据",
         "entity.orders": "订单",
         "entity.traffic": "流量",
@@ -546,10 +548,12 @@ EN: dict[str, Any] = {
         "late.body": ("The daily report for {scope} on {date} was not sent: by {cutoff} the day's data "
                       "had not arrived (missing: {missing}).\nOnce the exports are in the inbox, run "
                       "shopreport run daily --date {date} to send it."),
-        "failure.subject": "[shopreport] daily run failed: {date}",
-        "failure.body": ("The daily run for {date} failed ({at}):\n\n{error}\n\nReports already sent are "
-                         "not affected. After fixing the cause, run shopreport run daily --date {date}: "
+        "failure.subject": "[shopreport] {report} run failed: {date}",
+        "failure.body": ("The {report} run for {date} failed ({at}):\n\n{error}\n\nReports already sent are "
+                         "not affected. After fixing the cause, run {rerun}: "
                          "reports not yet sent go out, reports already sent are not sent twice."),
+        "report_kind.daily": "daily",
+        "report_kind.weekly": "weekly",
         "empty_table": "No data",
         "entity.orders": "orders",
         "entity.traffic": "traffic",
