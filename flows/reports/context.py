@@ -517,6 +517,33 @@ def _shop_groups(rows: Iterable[dict[str, Any]], shop_order: Sequence[str],
     return groups
 
 
+AD_CAMPAIGN_COLUMNS = (
+    "channel", "campaign_id", "campaign", "currency", "impressions", "clicks", "cost",
+    "attributed_revenue", "ctr", "cpc", "roas", "breakeven_roas", "is_below_breakeven",
+)
+
+
+def ad_campaign_row(loc: Locale, r: Mapping[str, Any], currency: str) -> AdCampaignRow:
+    """One campaign of rpt_daily_ad_campaigns or rpt_weekly_ad_campaigns, formatted."""
+    row_currency = r["currency"] or currency
+    return AdCampaignRow(
+        channel=loc.lookup("channel", str(r["channel"])),
+        campaign=str(r["campaign"] or r["campaign_id"] or ""),
+        impressions=loc.integer(_num(r["impressions"])),
+        clicks=loc.integer(_num(r["clicks"])),
+        ctr=loc.percent(_num(r["ctr"])),
+        cpc=loc.money(_num(r["cpc"]), row_currency),
+        cost=loc.money(_num(r["cost"]), row_currency),
+        attributed_revenue=loc.money(_num(r["attributed_revenue"]), row_currency),
+        roas=loc.number(_num(r["roas"]), 2),
+        breakeven_roas=loc.number(_num(r["breakeven_roas"]), 2),
+        is_below_breakeven=bool(r["is_below_breakeven"]),
+        flag=loc.t("flag.below_breakeven") if r["is_below_breakeven"] else "",
+        channel_code=str(r["channel"]),
+        campaign_id=str(r["campaign_id"]),
+    )
+
+
 def build_daily_context(
     con: "duckdb.DuckDBPyConnection",
     settings: "Settings",
@@ -576,24 +603,8 @@ def build_daily_context(
 
     ads = per_shop(
         "rpt_daily_ad_campaigns",
-        ("channel", "campaign_id", "campaign", "currency", "impressions", "clicks", "cost",
-         "attributed_revenue", "ctr", "cpc", "roas", "breakeven_roas", "is_below_breakeven"),
-        lambda r, cur: AdCampaignRow(
-            channel=loc.lookup("channel", str(r["channel"])),
-            campaign=str(r["campaign"] or r["campaign_id"] or ""),
-            impressions=loc.integer(_num(r["impressions"])),
-            clicks=loc.integer(_num(r["clicks"])),
-            ctr=loc.percent(_num(r["ctr"])),
-            cpc=loc.money(_num(r["cpc"]), r["currency"] or cur),
-            cost=loc.money(_num(r["cost"]), r["currency"] or cur),
-            attributed_revenue=loc.money(_num(r["attributed_revenue"]), r["currency"] or cur),
-            roas=loc.number(_num(r["roas"]), 2),
-            breakeven_roas=loc.number(_num(r["breakeven_roas"]), 2),
-            is_below_breakeven=bool(r["is_below_breakeven"]),
-            flag=loc.t("flag.below_breakeven") if r["is_below_breakeven"] else "",
-            channel_code=str(r["channel"]),
-            campaign_id=str(r["campaign_id"]),
-        ),
+        AD_CAMPAIGN_COLUMNS,
+        lambda r, cur: ad_campaign_row(loc, r, cur),
         "cost desc nulls last, channel, campaign_id",
     )
     payback = ad_payback_section(con, scope_id, business_date, loc)

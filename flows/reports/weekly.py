@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from flows.reports.bridge import BridgeSection, bridge_section
 from flows.reports.context import (
-    ALL_SCOPE, AdCampaignRow, ComparisonLegend, KpiTile, ProductRow, ReportDataError, ShopGroup,
-    TrendPoint, _fetch, _int, _num, _shop_groups, _tiles,
+    AD_CAMPAIGN_COLUMNS, ALL_SCOPE, AdCampaignRow, ComparisonLegend, KpiTile, ProductRow, ReportDataError, ShopGroup,
+    TrendPoint, _fetch, _int, _num, _shop_groups, _tiles, ad_campaign_row,
 )
 from flows.reports.glossary import DEFAULT_TRANSFORMS_DIR, GlossaryError, GlossaryItem, glossary_items
 from flows.reports.i18n import Locale, currency_symbol, get_locale
@@ -248,24 +248,8 @@ def build_weekly_context(
 
     ads = per_shop(
         "rpt_weekly_ad_campaigns",
-        ("channel", "campaign_id", "campaign", "currency", "impressions", "clicks", "cost",
-         "attributed_revenue", "ctr", "cpc", "roas", "breakeven_roas", "is_below_breakeven"),
-        lambda r, cur: AdCampaignRow(
-            channel=loc.lookup("channel", str(r["channel"])),
-            campaign=str(r["campaign"] or r["campaign_id"] or ""),
-            impressions=loc.integer(_num(r["impressions"])),
-            clicks=loc.integer(_num(r["clicks"])),
-            ctr=loc.percent(_num(r["ctr"])),
-            cpc=loc.money(_num(r["cpc"]), r["currency"] or cur),
-            cost=loc.money(_num(r["cost"]), r["currency"] or cur),
-            attributed_revenue=loc.money(_num(r["attributed_revenue"]), r["currency"] or cur),
-            roas=loc.number(_num(r["roas"]), 2),
-            breakeven_roas=loc.number(_num(r["breakeven_roas"]), 2),
-            is_below_breakeven=bool(r["is_below_breakeven"]),
-            flag=loc.t("flag.below_breakeven") if r["is_below_breakeven"] else "",
-            channel_code=str(r["channel"]),
-            campaign_id=str(r["campaign_id"]),
-        ),
+        AD_CAMPAIGN_COLUMNS,
+        lambda r, cur: ad_campaign_row(loc, r, cur),
         "cost desc nulls last, channel, campaign_id",
     )
 
