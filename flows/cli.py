@@ -25,6 +25,13 @@ EXAMPLES = {
     "profiles": "example: shopreport profiles",
     "inspect": "example: shopreport inspect ~/Downloads/orders_export_1.csv",
     "ledger": "example: shopreport ledger --date 2026-11-22",
+    "backfill": ("example: shopreport backfill --from 2026-09-01 --to 2026-10-31 ~/old-exports/\n"
+                 "         (old-exports/<shop_id>/… like the inbox, or pass --shop; nothing is mailed without --send)"),
+    "archive": ("example: shopreport archive --shop tmall_flagship --from 2026-11-01\n"
+                "         shopreport archive verify --date 2026-11-22\n"
+                "         shopreport archive index"),
+    "retention": ("example: shopreport retention --dry-run\n"
+                  "         ([retention] landing_days = 180 in shopreport.toml; nothing is removed unless configured)"),
 }
 EXIT_BUSY = 75  # EX_TEMPFAIL: another run holds the warehouse; try again later
 DEMO_MARKER = ".shopreport-demo"
@@ -103,6 +110,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rows", type=int, default=5, help="how many parsed rows to show")
     config_arg(p)
 
+    p = add("backfill", "Load a folder of old exports and render every daily and weekly report of a "
+                        "date range into the archive (not mailed unless --send). Reports already "
+                        "archived are skipped, so running it twice does nothing the second time.")
+    p.add_argument("paths", nargs="*", type=Path,
+                   help="files or folders of old exports (default: the inbox); a folder may hold "
+                        "<shop_id>/ sub-folders like the inbox")
+    p.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE", help="first business day")
+    p.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE", help="last business day")
+    p.add_argument("--shop", metavar="SHOP_ID", help="the shop the given files belong to")
+    p.add_argument("--scope", action="append", metavar="SHOP_ID",
+                   help="only this shop's reports (or 'all'); repeatable. Default: every scope")
+    p.add_argument("--send", action="store_true", help="also mail the reports (each once, through the send ledger)")
+    p.add_argument("--force", action="store_true", help="render reports again that are archived already")
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="worker processes for rendering (default: CPU cores, at most 4)")
+    config_arg(p)
+
+    p = add("archive", "List and find archived reports, check that they re-render the same from "
+                       "their stored data, or rewrite the archive's index.html.")
+    p.add_argument("action", nargs="?", choices=["list", "verify", "index"], default="list",
+                   help="list (default), verify (re-render from stored data and compare), index")
+    p.add_argument("--kind", choices=["daily", "weekly"], help="only this kind")
+    p.add_argument("--shop", action="append", metavar="SCOPE", help="only this shop id (or 'all'); repeatable")
+    p.add_argument("--date", type=_date, help="reports covering this day (a day, or the week holding it)")
+    p.add_argument("--from", dest="start", type=_date, metavar="DATE", help="reports covering a day from DATE on")
+    p.add_argument("--to", dest="end", type=_date, metavar="DATE", help="… up to DATE")
+    p.add_argument("--unsent", action="store_true", help="only reports that were not sent")
+    config_arg(p)
+
+    p = add("retention", "Apply the configured retention ([retention] landing_days / archive_days): "
+                         "remove raw landing files and old reports. --dry-run only lists them.")
+    p.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+    p.add_argument("--today", type=_date, help=argparse.SUPPRESS)
+    config_arg(p)
+
     p = add("ledger", "Show the send ledger: every report and notice sent (or that failed), to whom, "
                       "with its Message-ID, content hash, attempts and last error.")
     p.add_argument("--date", type=_date, help="only this business day")
@@ -113,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
 def _prefect_defaults() -> None:
     # offline machines: no telemetry attempts (STACK.md §0)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # the temporary server starts in ~8 s on an idle 2-core machine; 20 s (Prefect's default) is
+    # too short when the machine is busy
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
 
 
@@ -296,8 +341,79 @@ def cmd_ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    missing = [p for p in args.paths if not p.exists()]
+    if missing:
+        raise SystemExit(f"error: no such file or folder: {missing[0]}")
+    if args.end < args.start:
+        raise SystemExit(f"error: --to {args.end} is before --from {args.start}")
+    if args.jobs is not None and args.jobs < 1:
+        raise SystemExit("error: --jobs must be 1 or more")
+    config = _config(args)
+    with _exclusive(config, args):
+        from flows.daily_report import backfill
+
+        backfill(config=config, start=args.start, end=args.end,
+                 paths=[str(p.resolve()) for p in args.paths] or None, shop_id=args.shop,
+                 scopes=args.scope, send=args.send, force=args.force, jobs=args.jobs)
+    return 0
+
+
+def cmd_archive(args: argparse.Namespace) -> int:
+    from flows.archive import KINDS, list_reports, write_index
+    from flows.settings import load_settings
+
+    settings = load_settings(args.config)
+    if args.action == "index":
+        print(f"wrote {write_index(settings.archive_dir)}")
+        return 0
+    start, end = (args.date, args.date) if args.date else (args.start, args.end)
+    entries = list_reports(settings.archive_dir, kinds=[args.kind] if args.kind else KINDS, scopes=args.shop,
+                           start=start, end=end, sent=False if args.unsent else None)
+    if not entries:
+        print(f"no archived report matches in {settings.archive_dir}")
+        return 0 if args.action == "list" else 1
+    if args.action == "list":
+        for entry in entries:
+            print(entry.line())
+        print(f"{len(entries)} report(s); index: {settings.archive_dir / 'index.html'}")
+        return 0
+    from flows.archive import verify_report
+
+    bad = 0
+    for entry in entries:
+        check = verify_report(entry.folder)
+        bad += not check.same
+        print(f"{'same     ' if check.same else 'DIFFERENT'} {entry.kind} {entry.scope_id} {entry.period}: {check.detail}")
+    print(f"{len(entries) - bad} of {len(entries)} report(s) re-render the same from their stored data")
+    return 1 if bad else 0
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    from flows.retention import apply_retention, plan_retention
+    from flows.settings import load_settings
+
+    settings = load_settings(args.config)
+    if settings.retention.landing_days is None and settings.retention.archive_days is None:
+        print(f"no retention configured in {settings.config_path}: raw landing files and reports are kept "
+              f"forever. Set [retention] landing_days = 180 (and/or archive_days) to remove old ones.")
+        return 0
+    removals = plan_retention(settings, args.today)
+    size = sum(r.bytes for r in removals) / 1024 / 1024
+    for removal in removals:
+        print(("would remove " if args.dry_run else "removing ") + removal.line())
+    if args.dry_run:
+        print(f"dry run: {len(removals)} item(s), {size:.1f} MB would be removed; nothing was removed")
+        return 0
+    with _exclusive(str(settings.config_path), args):
+        apply_retention(settings, removals)
+    print(f"removed {len(removals)} item(s), {size:.1f} MB; each is recorded in the warehouse table retention_log")
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "ingest": cmd_ingest, "build": cmd_build,
-            "profiles": cmd_profiles, "inspect": cmd_inspect, "ledger": cmd_ledger}
+            "profiles": cmd_profiles, "inspect": cmd_inspect, "ledger": cmd_ledger,
+            "backfill": cmd_backfill, "archive": cmd_archive, "retention": cmd_retention}
 
 
 def main(argv: list[str] | None = None) -> int:

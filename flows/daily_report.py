@@ -4,6 +4,8 @@
   freshness gate) → build the warehouse → for each scope, ask the send ledger, render, deliver.
 - ``weekly_report``: take the run lock → ingest the inbox → build → for each scope, ask the send
   ledger (kind ``weekly``, period the ISO week), render the weekly report, deliver.
+- ``backfill``: take the run lock → ingest old exports → build if anything changed → render every
+  daily and weekly report of a date range that is not archived yet (mail only when asked).
 - ``ingest_files`` and ``build_only``: the single steps, for the CLI's ``ingest`` and ``build``.
 
 Configuration is read inside the flow (never at import). Tasks take plain values and the frozen
@@ -44,8 +46,11 @@ def _print_outcome(outcome) -> None:
 
 
 @task(name="build", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
-def build_task(settings: Settings):
-    result = pipeline.build_warehouse(settings)
+def build_task(settings: Settings, if_changed: bool = False):
+    result = pipeline.build_warehouse(settings, if_changed=if_changed)
+    if result.skipped:
+        print("build: nothing changed since the last build (models, configuration, loaded files)")
+        return result
     print(f"built {len(result.models)} models in {result.seconds:.1f}s; "
           f"{len(result.warnings)} warning check(s)")
     for warning in result.warnings:
@@ -115,6 +120,14 @@ def daily_report(config: str | None = None, report_date: dt.date | None = None,
 
 def _daily(settings: Settings, scope_dates: dict[str, dt.date], ingest: bool, resend: bool,
            run_id: str) -> list[str]:
+    try:
+        return _daily_reports(settings, scope_dates, ingest, resend, run_id)
+    finally:
+        index_task(settings)
+
+
+def _daily_reports(settings: Settings, scope_dates: dict[str, dt.date], ingest: bool, resend: bool,
+                   run_id: str) -> list[str]:
     freshness = _freshness_gate(settings, scope_dates, ingest)
     build_task(settings)
     delays = list(settings.mail.retry_delays)
@@ -151,6 +164,16 @@ def _daily(settings: Settings, scope_dates: dict[str, dt.date], ingest: bool, re
     return deliveries
 
 
+@task(name="archive-index", cache_policy=NO_CACHE)
+def index_task(settings: Settings) -> str:
+    """Rewrite the archive's index.html (every report, by date, shop and kind)."""
+    from flows.archive import write_index
+
+    path = write_index(settings.archive_dir)
+    print(f"archive index: {path}")
+    return str(path)
+
+
 @task(name="render-weekly", cache_policy=NO_CACHE)
 def render_weekly_task(settings: Settings, week_start: dt.date, scope_id: str):
     report = pipeline.render_weekly(settings, week_start, scope_id)
@@ -183,6 +206,14 @@ def weekly_report(config: str | None = None, week_start: dt.date | None = None,
 
 def _weekly(settings: Settings, week: dt.date, scopes: list[str], ingest: bool, resend: bool,
             run_id: str) -> list[str]:
+    try:
+        return _weekly_reports(settings, week, scopes, ingest, resend, run_id)
+    finally:
+        index_task(settings)
+
+
+def _weekly_reports(settings: Settings, week: dt.date, scopes: list[str], ingest: bool, resend: bool,
+                    run_id: str) -> list[str]:
     if ingest:
         ingest_task(settings)
     build_task(settings)
@@ -209,6 +240,41 @@ def _weekly(settings: Settings, week: dt.date, scopes: list[str], ingest: bool, 
                                      f"(the send ledger has them; the next run retries): "
                                      + " | ".join(failures))
     return deliveries
+
+
+@task(name="backfill-reports", cache_policy=NO_CACHE)
+def backfill_reports_task(settings: Settings, start: dt.date, end: dt.date, scopes: list[str] | None,
+                          send: bool, force: bool, jobs: int | None, run_id: str):
+    from flows.backfill import backfill_reports
+
+    return backfill_reports(settings, start, end, scopes=scopes, send=send, force=force, jobs=jobs,
+                            run_id=run_id)
+
+
+@flow(name="backfill", log_prints=True)
+def backfill(config: str | None = None, start: dt.date | None = None, end: dt.date | None = None,
+             paths: list[str] | None = None, shop_id: str | None = None, scopes: list[str] | None = None,
+             send: bool = False, force: bool = False, jobs: int | None = None) -> dict:
+    """Load old exports (the given files and folders, else the inbox), build the warehouse if
+    anything changed, and render every daily and weekly report from ``start`` to ``end`` that is
+    not archived yet; mail them only with ``send``. ``force`` renders archived reports again.
+    Returns the summary (``BackfillSummary.as_dict``); raises when a report failed."""
+    settings = load_settings(config)
+    if start is None or end is None:
+        raise ValueError("a backfill needs a range: start and end")
+    run_id = _flow_run_id()
+    with run_lock(settings.run_lock_path, "backfill flow"):
+        try:
+            ingest_task(settings, paths, shop_id)
+            build_task(settings, if_changed=not force)
+            summary = backfill_reports_task(settings, start, end, scopes, send, force, jobs, run_id)
+        finally:
+            index_task(settings)
+    for line in summary.lines():
+        print(line)
+    if not summary.ok:
+        raise pipeline.RunIncomplete("backfill: " + "; ".join(summary.lines()[1:]))
+    return summary.as_dict()
 
 
 def _freshness_gate(settings: Settings, scope_dates: dict[str, dt.date], ingest: bool) -> Freshness:

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from flows.archive import ArchivedReport, archive_report, report_folder, write_atomic
+from flows.archive import ArchivedReport, archive_report, record_delivery, report_folder, write_atomic
 from flows.faults import pause_point
 from flows.freshness import Freshness, SourcesLate, check_sources
 from flows.ingest.load import FileOutcome, IngestReport, Ingestor
 from flows.ledger import Claim, SendLedger
 from flows.settings import Settings
-from flows.warehouse.build import BuildResult, build
+from flows.warehouse.build import BuildResult, build, build_is_current
 from flows.warehouse.db import connect, install_salt, open_warehouse
 
 if TYPE_CHECKING:
@@ -84,13 +84,18 @@ def ingest(settings: Settings, paths: Sequence[Path] | None = None, shop_id: str
         return ingestor.ingest_inbox()
 
 
-def build_warehouse(settings: Settings, progress: Callable[[str], None] | None = None) -> BuildResult:
+def build_warehouse(settings: Settings, progress: Callable[[str], None] | None = None, *,
+                    if_changed: bool = False) -> BuildResult:
+    """Build every layer with its checks; with ``if_changed``, only when the models, the
+    configuration or the loaded files changed since the last build."""
     def each_model(name: str) -> None:
         if progress:
             progress(name)
         pause_point("build")  # inside the build's one transaction
 
     with open_warehouse(settings.warehouse_path) as con:
+        if if_changed and build_is_current(con, settings):
+            return BuildResult(skipped=True)
         return build(con, settings, progress=each_model)
 
 
@@ -163,6 +168,8 @@ class RenderedReport:
     email: object  # flows.reports.render.RenderedEmail (html, text, cid images)
     archived: ArchivedReport
     partial: bool = False  # sent from incomplete data (the banner and subject say so)
+    xlsx_name: str | None = None
+    xlsx: bytes | None = None
 
     @property
     def content_sha256(self) -> str:
@@ -170,42 +177,51 @@ class RenderedReport:
         return hashlib.sha256(self.pdf).hexdigest()
 
 
+def daily_context(con, settings: Settings, business_date: dt.date, scope_id: str, language: str | None = None,
+                  missing: Sequence[tuple[str, str]] = (), cutoff: dt.datetime | None = None):
+    """The daily report's context from ``con`` (the warehouse, a recording or a replay of it);
+    ``missing`` ((shop id, entity) pairs from the freshness gate) makes it a partial report."""
+    from flows.reports.context import build_daily_context
+
+    ctx = build_daily_context(con, settings, business_date, scope_id, language)
+    return _mark_partial(ctx, settings, missing, cutoff) if missing else ctx
+
+
+def weekly_context(con, settings: Settings, week_start: dt.date, scope_id: str, language: str | None = None):
+    from flows.reports.weekly import build_weekly_context
+
+    return build_weekly_context(con, settings, week_start, scope_id, language)
+
+
 def render_daily(settings: Settings, business_date: dt.date, scope_id: str,
                  language: str | None = None, missing: Sequence[tuple[str, str]] = (),
                  cutoff: dt.datetime | None = None) -> RenderedReport:
-    """Render one scope's daily report to HTML and PDF and keep both in the archive.
+    """Render one scope's daily report (mail body, PDF, workbook) and keep it in the archive
+    with the rows it showed.
 
     ``missing`` ((shop id, entity) pairs from the freshness gate) makes it a partial report: a
     banner and a subject marker name what is missing as of ``cutoff``, and the data-quality
     box lists it.
     """
-    from flows.delivery.mail import report_subject
-    from flows.reports.context import build_daily_context
-    from flows.reports.render import render_email, render_pdf, render_pdf_html, report_file_stem
+    from flows.reports.documents import daily_documents
+    from flows.reports.recording import RecordingConnection
 
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
         has_day = con.execute(
             "select count(*) from rpt_daily_headline where business_date = ? and scope_id = ?",
-            [business_date, scope_id]).fetchone()[0]
+            [business_date, scope_id]).fetchall()[0][0]
         if not has_day:
             latest = con.execute("select max(business_date) from rpt_daily_headline where scope_id = ?",
-                                 [scope_id]).fetchone()[0]
+                                 [scope_id]).fetchall()[0][0]
             raise NoDataForDate(
                 f"no data for {scope_id} on {business_date}; the latest day with data is {latest}. "
                 f"Drop that day's exports into the inbox or pass --date.")
-        ctx = build_daily_context(con, settings, business_date, scope_id, language)
-    if missing:
-        ctx = _mark_partial(ctx, settings, missing, cutoff)
-    email = render_email(ctx)
-    pdf_html = render_pdf_html(ctx)
-    pdf = render_pdf(ctx, html=pdf_html)
-    stem = report_file_stem(ctx)
+        recorder = RecordingConnection(con)
+        ctx = daily_context(recorder, settings, business_date, scope_id, language, missing, cutoff)
+    documents = daily_documents(ctx, recorder.tables)
     pause_point("render")  # rendered, not archived yet
-    archived = archive_report(settings.archive_dir, "daily", scope_id, business_date.isoformat(), stem,
-                              pdf=pdf, html=pdf_html, email_html=email.html)
-    return RenderedReport(scope_id=scope_id, business_date=business_date, subject=report_subject(ctx),
-                          pdf_name=f"{stem}.pdf", pdf=pdf, email=email, archived=archived,
-                          partial=bool(missing))
+    extra = {"missing": [list(m) for m in missing], "cutoff": cutoff.isoformat() if cutoff else None}
+    return _archive(settings, documents, recorder.tables, extra)
 
 
 def default_report_week(settings: Settings, now: dt.datetime | None = None) -> dt.date:
@@ -218,35 +234,78 @@ def default_report_week(settings: Settings, now: dt.datetime | None = None) -> d
 
 def render_weekly(settings: Settings, week_start: dt.date, scope_id: str,
                   language: str | None = None) -> RenderedReport:
-    """Render one scope's weekly report (the ISO week starting ``week_start``, a Monday) to HTML
-    and PDF and keep both in the archive under ``weekly/<scope>/<2026-W47>/``.
+    """Render one scope's weekly report (the ISO week starting ``week_start``, a Monday) and keep
+    it in the archive under ``weekly/<scope>/<2026-W47>/`` with the rows it showed.
 
     The returned report's ``business_date`` is the week's Monday; its ledger period is the ISO
     week (:func:`claim_weekly`).
     """
-    from flows.reports.render import render_pdf, render_weekly_email, render_weekly_pdf_html
-    from flows.reports.weekly import build_weekly_context, iso_week_label, weekly_file_stem, weekly_subject
+    from flows.reports.documents import weekly_documents
+    from flows.reports.recording import RecordingConnection
+    from flows.reports.weekly import iso_week_label
 
     week = iso_week_label(week_start)
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
         has_week = con.execute(
             "select count(*) from rpt_weekly_headline where week_start = ? and scope_id = ?",
-            [week_start, scope_id]).fetchone()[0]
+            [week_start, scope_id]).fetchall()[0][0]
         if not has_week:
             latest = con.execute("select max(iso_week) from rpt_weekly_headline where scope_id = ?",
-                                 [scope_id]).fetchone()[0]
+                                 [scope_id]).fetchall()[0][0]
             raise NoDataForDate(f"no data for {scope_id} in {week}; the latest week with data is {latest}. "
                                 f"Pass --week.")
-        ctx = build_weekly_context(con, settings, week_start, scope_id, language)
-    email = render_weekly_email(ctx)
-    pdf_html = render_weekly_pdf_html(ctx)
-    pdf = render_pdf(ctx, html=pdf_html)
-    stem = weekly_file_stem(ctx)
+        recorder = RecordingConnection(con)
+        ctx = weekly_context(recorder, settings, week_start, scope_id, language)
+    documents = weekly_documents(ctx, recorder.tables)
     pause_point("render")
-    archived = archive_report(settings.archive_dir, "weekly", scope_id, week, stem,
-                              pdf=pdf, html=pdf_html, email_html=email.html)
-    return RenderedReport(scope_id=scope_id, business_date=week_start, subject=weekly_subject(ctx),
-                          pdf_name=f"{stem}.pdf", pdf=pdf, email=email, archived=archived)
+    return _archive(settings, documents, recorder.tables, {})
+
+
+def _archive(settings: Settings, documents, tables, extra: dict) -> RenderedReport:
+    """Keep the documents, the recorded rows and the manifest in the archive."""
+    from flows.archive import code_version
+    from flows.reports.recording import write_recorded
+    from flows.settings import render_snapshot
+
+    manifest = {
+        "scope_name": documents.scope_name, "business_date": documents.business_date.isoformat(),
+        "language": documents.language, "subject": documents.subject, "partial": documents.partial,
+        "rendered_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "version": code_version(), "settings": render_snapshot(settings), **extra,
+    }
+    archived = archive_report(settings.archive_dir, documents.kind, documents.scope_id, documents.period,
+                              documents.stem, pdf=documents.pdf, html=documents.pdf_html,
+                              email_html=documents.email.html, xlsx=documents.xlsx,
+                              data_files=write_recorded(tables), manifest=manifest)
+    return RenderedReport(scope_id=documents.scope_id, business_date=documents.business_date,
+                          subject=documents.subject, pdf_name=f"{documents.stem}.pdf", pdf=documents.pdf,
+                          email=documents.email, archived=archived, partial=documents.partial,
+                          xlsx_name=f"{documents.stem}.xlsx" if documents.xlsx is not None else None,
+                          xlsx=documents.xlsx)
+
+
+def rerender_archived(folder: Path):
+    """Render an archived report again from its stored data and settings alone (no warehouse):
+    the :class:`~flows.reports.documents.ReportDocuments` it gives now."""
+    from flows.archive import DATA_DIR, load_manifest
+    from flows.reports.documents import daily_documents, weekly_documents
+    from flows.reports.recording import ReplayConnection, read_recorded
+    from flows.settings import settings_from_snapshot
+
+    manifest = load_manifest(folder)
+    if manifest is None or "settings" not in manifest or not (folder / DATA_DIR).is_dir():
+        raise FileNotFoundError(f"{folder}: no manifest with stored data (archived before the data was kept)")
+    settings = settings_from_snapshot(manifest["settings"], folder)
+    tables = read_recorded(folder / DATA_DIR)
+    con = ReplayConnection(tables)
+    day = dt.date.fromisoformat(manifest["business_date"])
+    if manifest["kind"] == "weekly":
+        ctx = weekly_context(con, settings, day, manifest["scope_id"], manifest["language"])
+        return weekly_documents(ctx, tables)
+    cutoff = dt.datetime.fromisoformat(manifest["cutoff"]) if manifest.get("cutoff") else None
+    missing = [tuple(m) for m in manifest.get("missing") or []]
+    ctx = daily_context(con, settings, day, manifest["scope_id"], manifest["language"], missing, cutoff)
+    return daily_documents(ctx, tables)
 
 
 def claim_weekly(settings: Settings, week_start: dt.date, scope_id: str, *, resend: bool = False,
@@ -299,8 +358,14 @@ def deliver_report(settings: Settings, report: RenderedReport, claim: Claim) -> 
 
     message = build_report_message(settings.mail, report.subject, report.email, report.pdf_name, report.pdf,
                                    message_id=claim.message_id)
-    return _send(settings, claim, message, settings.mail.recipients, content_sha256=report.content_sha256,
-                 partial=report.partial, archive_path=str(report.archived.pdf))
+    recipients = settings.mail.recipients
+    delivery = _send(settings, claim, message, recipients, content_sha256=report.content_sha256,
+                     partial=report.partial, archive_path=str(report.archived.pdf))
+    record_delivery(report.archived.folder, {
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "to": list(recipients),
+        "method": "outbox" if settings.mail.uses_outbox else "smtp", "where": str(delivery),
+        "ledger_id": claim.delivery_id, "message_id": claim.message_id, "status": "sent"})
+    return delivery
 
 
 @dataclass(frozen=True)

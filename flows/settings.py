@@ -104,6 +104,14 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """``[retention]``: days to keep raw landing files and archived reports (None: forever)."""
+
+    landing_days: int | None = None
+    archive_days: int | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path
     inbox_dir: Path
@@ -123,6 +131,7 @@ class Settings:
     ledger_path: Path | None = None  # the send ledger (SQLite); None: beside the warehouse
     freshness_cutoff: dt.time = dt.time(10, 0)  # report.timezone, on the day after the report date
     freshness_retry_seconds: float = 300.0  # how often the freshness gate looks again
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     @property
     def base_dir(self) -> Path:
@@ -363,6 +372,7 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
     mail.finish()
 
     products = _product_rules(_Section(data.get("products"), "products", config_path))
+    retention = _retention(_Section(data.get("retention"), "retention", config_path))
 
     return Settings(
         config_path=config_path,
@@ -383,7 +393,21 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
         ledger_path=resolve(ledger) if ledger else None,
         freshness_cutoff=freshness_cutoff,
         freshness_retry_seconds=freshness_retry,
+        retention=retention,
     )
+
+
+def _retention(section: _Section) -> RetentionSettings:
+    """``[retention]``: whole days, at least 1; a key left out keeps things forever."""
+    values = {}
+    for key in ("landing_days", "archive_days"):
+        value = section.get(key, int, None)
+        if value is not None and value < 1:
+            raise section.fail(key, f"must be a whole number of days, 1 or more (leave it out to keep "
+                                    f"everything); got {value}")
+        values[key] = value
+    section.finish()
+    return RetentionSettings(**values)
 
 
 def _product_rules(section: _Section) -> ProductRules:
@@ -403,3 +427,32 @@ def _product_rules(section: _Section) -> ProductRules:
         values[name] = value
     section.finish()
     return ProductRules(**values)
+
+
+# ----------------------------------------------------------------------------------------------
+# what a report's rendering depends on, kept in its archive manifest
+# ----------------------------------------------------------------------------------------------
+
+def render_snapshot(settings: Settings) -> dict[str, Any]:
+    """The settings a report context reads (language, currency, time zone, the shops), as JSON
+    values; no paths and no secrets."""
+    return {"language": settings.language, "reporting_currency": settings.reporting_currency,
+            "timezone": settings.timezone,
+            "shops": [{"id": s.id, "name": s.name, "platform": s.platform, "currency": s.currency,
+                       "timezone": s.timezone, "gross_margin": s.gross_margin,
+                       "expected_sources": list(s.expected_sources) if s.expected_sources is not None else None}
+                      for s in settings.shops]}
+
+
+def settings_from_snapshot(snapshot: dict[str, Any], folder: Path) -> Settings:
+    """Settings for re-rendering an archived report: its snapshot, every path inside ``folder``
+    (nothing is read from or written to them)."""
+    shops = tuple(ShopConfig(id=s["id"], name=s["name"], platform=s["platform"], currency=s["currency"],
+                             timezone=s["timezone"], gross_margin=s["gross_margin"],
+                             expected_sources=tuple(s["expected_sources"])
+                             if s.get("expected_sources") is not None else None)
+                  for s in snapshot["shops"])
+    return Settings(config_path=folder / "manifest.json", inbox_dir=folder, warehouse_path=folder / "none.duckdb",
+                    landing_dir=folder, archive_dir=folder, outbox_dir=folder, fx_rates_path=None,
+                    reporting_currency=snapshot["reporting_currency"], language=snapshot["language"],
+                    timezone=snapshot["timezone"], shops=shops)

@@ -589,12 +589,16 @@ class Ingestor:
         return self.report
 
     def ingest_paths(self, paths: Iterable[Path], shop: ShopConfig | None = None) -> IngestReport:
-        """Files or folders given by the user. Files stay where they are (copied to landing)."""
+        """Files or folders given by the user. Files stay where they are (copied to landing).
+
+        Without ``shop``, a file's shop is the inbox folder it is in, or the first folder under a
+        given folder when that is named after a shop (a folder of old exports laid out like the
+        inbox: ``old/<shop_id>/…``), or the only shop configured."""
         for path in paths:
             files = sorted(p for p in path.rglob("*") if p.is_file() and REJECTED_DIR not in p.parts) \
                 if path.is_dir() else [path]
             for file in files:
-                target = shop or self._shop_from_path(file)
+                target = shop or self._shop_from_folder(file, path) or self._shop_from_path(file)
                 self.ingest_file(file, target, from_inbox=self._in_inbox(file))
         return self.report
 
@@ -614,6 +618,12 @@ class Ingestor:
             return True
         except ValueError:
             return False
+
+    def _shop_from_folder(self, file: Path, root: Path) -> ShopConfig | None:
+        if root == file or self._in_inbox(file):
+            return None
+        first = file.relative_to(root).parts[0]
+        return next((s for s in self.settings.shops if s.id == first), None)
 
     def _shop_from_path(self, path: Path) -> ShopConfig:
         if self._in_inbox(path):

@@ -52,25 +52,24 @@ def template_environment(templates_dir: Path = TEMPLATES_DIR) -> "jinja2.Environ
     )
 
 
-def _trend_chart(ctx: "DailyReportContext"):
+def daily_chart(ctx: "DailyReportContext"):
     from flows.reports.charts import trend_chart
 
     return trend_chart(ctx.trend, language=ctx.language, currency=ctx.currency)
 
 
-def render_pdf_html(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR) -> str:
-    """The PDF's HTML: ``daily_report.html`` with the trend chart as inline SVG."""
-    chart = _trend_chart(ctx)
+def render_pdf_html(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR, *, chart=None) -> str:
+    """The PDF's HTML: ``daily_report.html`` with the trend chart as inline SVG (pass ``chart``
+    when it is drawn already: the mail uses the same one)."""
+    chart = chart or daily_chart(ctx)
     template = template_environment(templates_dir).get_template("daily_report.html")
     return template.render(ctx=ctx, chart_svg=chart.svg, chart_alt=chart.alt)
 
 
-def render_email(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR) -> RenderedEmail:
+def render_email(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR, *, chart=None) -> RenderedEmail:
     """The email body: email-safe HTML, a plain-text version and the trend chart as a PNG."""
-    from email.utils import make_msgid
-
-    chart = _trend_chart(ctx)
-    cid = make_msgid(idstring=chart.name, domain=CID_DOMAIN)[1:-1]
+    chart = chart or daily_chart(ctx)
+    cid = _content_id(chart.name, chart.png)
     env = template_environment(templates_dir)
     html = env.get_template("daily_email.html").render(ctx=ctx, chart_cid=cid, chart_alt=chart.alt)
     text = env.get_template("daily_email.txt").render(ctx=ctx)
@@ -125,6 +124,14 @@ def report_file_stem(ctx: "DailyReportContext") -> str:
     return safe_file_name(stem)
 
 
+def _content_id(name: str, data: bytes) -> str:
+    """A Content-ID made from the image's bytes: unique within a mail, and the same mail body
+    when the same report is rendered again (the archive's re-render check relies on it)."""
+    import hashlib
+
+    return f"{name}.{hashlib.sha256(data).hexdigest()[:20]}@{CID_DOMAIN}"
+
+
 def _tidy_text(text: str) -> str:
     """Collapse runs of blank lines the plain-text template leaves between sections."""
     text = re.sub(r"[ \t]+\n", "\n", text)
@@ -135,26 +142,24 @@ def _tidy_text(text: str) -> str:
 # the weekly report (flows.reports.weekly.WeeklyReportContext)
 # ----------------------------------------------------------------------------------------------
 
-def _weekly_trend_chart(ctx):
+def weekly_chart(ctx):
     from flows.reports.charts import trend_chart
 
     return trend_chart(ctx.trend, language=ctx.language, currency=ctx.currency, tick_every=1,
                        alt_key="weekly.chart.alt")
 
 
-def render_weekly_pdf_html(ctx, templates_dir: Path = TEMPLATES_DIR) -> str:
+def render_weekly_pdf_html(ctx, templates_dir: Path = TEMPLATES_DIR, *, chart=None) -> str:
     """The weekly PDF's HTML: ``weekly_report.html`` with the 12-week trend as inline SVG."""
-    chart = _weekly_trend_chart(ctx)
+    chart = chart or weekly_chart(ctx)
     template = template_environment(templates_dir).get_template("weekly_report.html")
     return template.render(ctx=ctx, chart_svg=chart.svg, chart_alt=chart.alt)
 
 
-def render_weekly_email(ctx, templates_dir: Path = TEMPLATES_DIR) -> RenderedEmail:
+def render_weekly_email(ctx, templates_dir: Path = TEMPLATES_DIR, *, chart=None) -> RenderedEmail:
     """The weekly email body: email-safe HTML, plain text and the 12-week trend as a PNG."""
-    from email.utils import make_msgid
-
-    chart = _weekly_trend_chart(ctx)
-    cid = make_msgid(idstring=chart.name, domain=CID_DOMAIN)[1:-1]
+    chart = chart or weekly_chart(ctx)
+    cid = _content_id(chart.name, chart.png)
     env = template_environment(templates_dir)
     html = env.get_template("weekly_email.html").render(ctx=ctx, chart_cid=cid, chart_alt=chart.alt)
     text = env.get_template("weekly_email.txt").render(ctx=ctx)

@@ -18,6 +18,7 @@ before the build started. Models in one layer may read each other; they are orde
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -82,6 +83,7 @@ class BuildResult:
     models: list[str] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: bool = False  # nothing changed since the last build (see build_is_current)
 
     @property
     def warnings(self) -> list[CheckResult]:
@@ -285,9 +287,35 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TR
                 raise BuildFailed("; ".join(c.line() for c in failed), result.checks)
             if progress:
                 progress(model.name)
+        con.execute("create or replace table build_state as "
+                    "select ?::varchar as inputs_sha256, now() as built_at", [build_inputs_hash(con, settings, root)])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
     result.seconds = time.perf_counter() - started
     return result
+
+
+def build_inputs_hash(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path = TRANSFORMS_DIR) -> str:
+    """A hash of everything a build reads: the models, the configuration and the files it names
+    (fx rates, targets), and the files loaded so far (their ids and row counts)."""
+    from flows.archive import tree_hash
+
+    digest = hashlib.sha256(tree_hash(root, (".sql", ".yml")).encode())
+    for path in (settings.config_path, settings.fx_rates_path, settings.targets_path):
+        digest.update(b"\0" + (path.read_bytes() if path is not None and path.is_file() else b"-"))
+    loaded = con.execute("select count(*), coalesce(max(source_file_id), 0), coalesce(sum(rows_loaded), 0) "
+                         "from source_files").fetchall()[0]
+    digest.update(repr(tuple(int(v) for v in loaded)).encode())
+    return digest.hexdigest()
+
+
+def build_is_current(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path = TRANSFORMS_DIR) -> bool:
+    """True when the last build saw the same models, configuration and loaded files as now."""
+    found = con.execute("select count(*) from duckdb_tables() where schema_name = 'main' "
+                        "and table_name = 'build_state'").fetchall()[0][0]
+    if not found:
+        return False
+    stamp = con.execute("select inputs_sha256 from build_state").fetchall()
+    return bool(stamp) and stamp[0][0] == build_inputs_hash(con, settings, root)
