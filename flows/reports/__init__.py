@@ -5,6 +5,7 @@
 - :mod:`flows.reports.glossary`  glossary entries from the model ``.yml`` files
 - :mod:`flows.reports.charts`    the 30-day trend chart (PNG for mail, SVG for PDF)
 - :mod:`flows.reports.render`    ``render_email``, ``render_pdf``, ``report_file_stem``
+- :mod:`flows.reports.xlsx`      ``daily_workbook``, ``weekly_workbook`` → the report as ``.xlsx`` bytes
 
 Importing this package is cheap: matplotlib, WeasyPrint, Jinja2 and DuckDB are imported by the
 functions that use them.
