@@ -363,13 +363,18 @@ def _fit(parts: _Parts, render: Callable[[_Parts], Any], size: Callable[[Any], i
     rendered = render(parts)
     if size(rendered) <= limit:
         return rendered
-    lines = list(parts.lines)
-    while lines:
-        lines.pop()
-        parts = replace(parts, lines=tuple(lines), more=parts.more + 1)
-        rendered = render(parts)
-        if size(rendered) <= limit:
-            return rendered
+    lines = parts.lines
+    lo, hi, best = 0, len(lines) - 1, None  # the most headline lines that fit, by bisection
+    while lo <= hi:
+        keep = (lo + hi) // 2
+        candidate = render(replace(parts, lines=lines[:keep], more=parts.more + len(lines) - keep))
+        if size(candidate) <= limit:
+            best, lo = candidate, keep + 1
+        else:
+            hi = keep - 1
+    if best is not None:
+        return best
+    parts = replace(parts, lines=(), more=parts.more + len(lines))
     for field in ("movement", "title"):
         text = getattr(parts, field)
         lo, hi = 0, len(text) - 1  # the longest prefix that fits, by bisection
