@@ -514,7 +514,7 @@ def build_payload(hook: Webhook, summary: ChatSummary, *, now_ms: int | None = N
     now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
     parts = _Parts(title=summary.title, movement=summary.movement or "", lines=tuple(summary.lines), more=0,
                    link=summary.link, link_text=summary.link_text, language=summary.language)
-    url = hook.url
+    url = hook.url.strip()
     if hook.platform == "wecom":
         content = _fit(parts, _wecom_content, _utf8, WECOM_MAX_BYTES)
         return url, {"msgtype": "markdown", "markdown": {"content": content}}

@@ -116,6 +116,7 @@ class ChatServer:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.handle_error = lambda request, address: None  # a client that gave up (timeout test)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                        daemon=True)
@@ -221,6 +222,13 @@ def test_daily_summary_has_the_subject_the_headline_numbers_and_the_bridge(shop_
     assert len(summary.lines) == len(shop_ctx.tiles) == 9
     assert summary.movement == shop_ctx.bridge.headline and "影响最大的是转化率" in summary.movement
     assert (summary.link, summary.link_text, summary.language) == (REPORT_URL, "查看完整报告", "zh-CN")
+
+
+def test_a_partial_report_says_so_first(shop_ctx):
+    ctx = replace(shop_ctx, partial_text="数据不全：US Store 的流量数据缺失")
+    s = daily_summary(ctx, REPORT_URL)
+    assert s.title.startswith("【数据不全】")
+    assert s.lines[0] == "数据不全：US Store 的流量数据缺失" and s.lines[1].startswith("支付金额 ")
 
 
 def test_without_a_bridge_the_biggest_relative_move_is_named(contexts):
