@@ -103,6 +103,54 @@ class MailSettings:
         return not self.smtp_host
 
 
+WEBHOOK_PLATFORMS = ("wecom", "dingtalk", "feishu", "slack")
+ROLES = ("owner", "operator", "ads")
+REPORT_KINDS = ("daily", "weekly")
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """``[[webhooks]]``: a chat group that gets a short summary of each report.
+
+    The URL (it holds the bot's key) and the signing secret are read from the environment
+    variables named here, when the message is sent; they never sit in the file.
+    """
+
+    name: str
+    platform: str  # wecom | dingtalk | feishu | slack
+    url_env: str
+    secret_env: str | None = None
+    language: str | None = None  # None: report.language
+    scopes: tuple[str, ...] | None = None  # shop ids and/or "all"; None: every report
+    reports: tuple[str, ...] = REPORT_KINDS
+    timeout_seconds: float = 10.0
+
+    def webhook(self):
+        """The :class:`flows.delivery.webhooks.Webhook` to send with (reads the environment now)."""
+        from flows.delivery.webhooks import Webhook
+
+        return Webhook(name=self.name, platform=self.platform, url=os.environ.get(self.url_env, ""),
+                       secret=os.environ.get(self.secret_env, "") if self.secret_env else None,
+                       timeout_seconds=self.timeout_seconds, language=self.language)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """``[[recipients]]``: who gets which report, in which language.
+
+    ``owner``: the all-shops report (the shop's report when there is one shop); ``operator``: the
+    report of each shop in ``shops``; ``ads``: the ad-payback section of each scope in ``shops``
+    (default: all shops together).
+    """
+
+    email: str
+    role: str
+    shops: tuple[str, ...]  # the scopes this person gets: shop ids and/or "all"
+    name: str = ""
+    language: str | None = None  # None: report.language
+    reports: tuple[str, ...] = REPORT_KINDS
+
+
 @dataclass(frozen=True)
 class RetentionSettings:
     """``[retention]``: days to keep raw landing files and archived reports (None: forever)."""
@@ -132,6 +180,8 @@ class Settings:
     freshness_cutoff: dt.time = dt.time(10, 0)  # report.timezone, on the day after the report date
     freshness_retry_seconds: float = 300.0  # how often the freshness gate looks again
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    webhooks: tuple[WebhookSettings, ...] = ()
+    recipients: tuple[Recipient, ...] = ()
 
     @property
     def base_dir(self) -> Path:
@@ -291,7 +341,7 @@ def _expected_sources(section: _Section) -> tuple[str, ...] | None:
 def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
     base = config_path.parent
     top = _Section(data, "", config_path)
-    for key in ("paths", "report", "mail", "shops", "products"):
+    for key in ("paths", "report", "mail", "shops", "products", "retention", "webhooks", "recipients"):
         top.used.add(key)
     top.finish()
 
@@ -373,6 +423,9 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
 
     products = _product_rules(_Section(data.get("products"), "products", config_path))
     retention = _retention(_Section(data.get("retention"), "retention", config_path))
+    scope_ids = tuple(s.id for s in shops) + ("all",)
+    webhooks = _webhooks(data.get("webhooks", []), config_path, scope_ids, language)
+    recipients = _recipients(data.get("recipients", []), config_path, tuple(s.id for s in shops), language)
 
     return Settings(
         config_path=config_path,
@@ -394,7 +447,78 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
         freshness_cutoff=freshness_cutoff,
         freshness_retry_seconds=freshness_retry,
         retention=retention,
+        webhooks=webhooks,
+        recipients=recipients,
     )
+
+
+def _table_list(raw: Any, name: str, config_path: Path) -> list[Any]:
+    if not isinstance(raw, list):
+        raise ConfigError(f"{config_path}: {name}: expected [[{name}]] tables")
+    return raw
+
+
+def _string_list(section: _Section, key: str, default: tuple[str, ...] | None,
+                 allowed: tuple[str, ...]) -> tuple[str, ...] | None:
+    value = section.get(key, list, None)
+    if value is None:
+        return default
+    if not value or not all(isinstance(v, str) for v in value):
+        raise section.fail(key, f"expected a list of names, e.g. {list(allowed[:2])}; got {value!r}")
+    unknown = [v for v in value if v not in allowed]
+    if unknown:
+        raise section.fail(key, f"unknown {unknown[0]!r} (choose from {', '.join(allowed)})")
+    return tuple(value)
+
+
+def _language(section: _Section, default: str) -> str | None:
+    value = section.get("language", str, None)
+    if value is not None and value not in LANGUAGES:
+        raise section.fail("language", f"expected one of {', '.join(LANGUAGES)}, got {value!r}")
+    return value
+
+
+def _webhooks(raw: Any, config_path: Path, scope_ids: tuple[str, ...], language: str) -> tuple[WebhookSettings, ...]:
+    hooks: list[WebhookSettings] = []
+    for i, item in enumerate(_table_list(raw, "webhooks", config_path)):
+        w = _Section(item, f"webhooks[{i}]", config_path)
+        name = w.get("name", str, required=True)
+        if any(h.name == name for h in hooks):
+            raise w.fail("name", f"duplicate webhook name {name!r}")
+        if "url" in w.data or "secret" in w.data:
+            raise w.fail("url" if "url" in w.data else "secret",
+                         "a webhook URL and secret hold the bot's credentials: put them in environment "
+                         "variables and name those with url_env / secret_env")
+        w.get("platform", str, required=True)
+        hooks.append(WebhookSettings(
+            name=name, platform=w.choice("platform", WEBHOOK_PLATFORMS, ""),
+            url_env=w.get("url_env", str, required=True), secret_env=w.get("secret_env", str, None),
+            language=_language(w, language), scopes=_string_list(w, "scopes", None, scope_ids),
+            reports=_string_list(w, "reports", REPORT_KINDS, REPORT_KINDS) or REPORT_KINDS,
+            timeout_seconds=_positive_seconds(w, "timeout_seconds", 10.0)))
+        w.finish()
+    return tuple(hooks)
+
+
+def _recipients(raw: Any, config_path: Path, shop_ids: tuple[str, ...], language: str) -> tuple[Recipient, ...]:
+    people: list[Recipient] = []
+    for i, item in enumerate(_table_list(raw, "recipients", config_path)):
+        r = _Section(item, f"recipients[{i}]", config_path)
+        email = r.get("email", str, required=True)
+        if "@" not in email:
+            raise r.fail("email", f"expected an e-mail address, got {email!r}")
+        r.get("role", str, required=True)
+        role = r.choice("role", ROLES, "")
+        default = {"owner": ("all",) if len(shop_ids) > 1 else shop_ids,
+                   "ads": ("all",) if len(shop_ids) > 1 else shop_ids, "operator": None}[role]
+        shops = _string_list(r, "shops", default, shop_ids + ("all",))
+        if shops is None:
+            raise r.fail("shops", f"an operator needs the shops they run, e.g. [{shop_ids[0]!r}]")
+        people.append(Recipient(email=email, role=role, shops=shops, name=r.get("name", str, ""),
+                                language=_language(r, language),
+                                reports=_string_list(r, "reports", REPORT_KINDS, REPORT_KINDS) or REPORT_KINDS))
+        r.finish()
+    return tuple(people)
 
 
 def _retention(section: _Section) -> RetentionSettings:
