@@ -218,7 +218,7 @@ def render_daily(settings: Settings, business_date: dt.date, scope_id: str,
                 f"Drop that day's exports into the inbox or pass --date.")
         recorder = RecordingConnection(con)
         ctx = daily_context(recorder, settings, business_date, scope_id, language, missing, cutoff)
-    documents = daily_documents(ctx, recorder.tables)
+    documents = daily_documents(ctx, recorder.tables, timezone=settings.timezone)
     pause_point("render")  # rendered, not archived yet
     extra = {"missing": [list(m) for m in missing], "cutoff": cutoff.isoformat() if cutoff else None}
     return _archive(settings, documents, recorder.tables, extra)
@@ -256,7 +256,7 @@ def render_weekly(settings: Settings, week_start: dt.date, scope_id: str,
                                 f"Pass --week.")
         recorder = RecordingConnection(con)
         ctx = weekly_context(recorder, settings, week_start, scope_id, language)
-    documents = weekly_documents(ctx, recorder.tables)
+    documents = weekly_documents(ctx, recorder.tables, timezone=settings.timezone)
     pause_point("render")
     return _archive(settings, documents, recorder.tables, {})
 
@@ -301,11 +301,11 @@ def rerender_archived(folder: Path):
     day = dt.date.fromisoformat(manifest["business_date"])
     if manifest["kind"] == "weekly":
         ctx = weekly_context(con, settings, day, manifest["scope_id"], manifest["language"])
-        return weekly_documents(ctx, tables)
+        return weekly_documents(ctx, tables, timezone=settings.timezone)
     cutoff = dt.datetime.fromisoformat(manifest["cutoff"]) if manifest.get("cutoff") else None
     missing = [tuple(m) for m in manifest.get("missing") or []]
     ctx = daily_context(con, settings, day, manifest["scope_id"], manifest["language"], missing, cutoff)
-    return daily_documents(ctx, tables)
+    return daily_documents(ctx, tables, timezone=settings.timezone)
 
 
 def claim_weekly(settings: Settings, week_start: dt.date, scope_id: str, *, resend: bool = False,
@@ -356,8 +356,9 @@ def deliver_report(settings: Settings, report: RenderedReport, claim: Claim) -> 
     """Mail the report (or write it to the outbox folder) as the claimed ledger delivery."""
     from flows.delivery.mail import build_report_message
 
+    attachments = [(report.xlsx_name, report.xlsx)] if report.xlsx is not None else []
     message = build_report_message(settings.mail, report.subject, report.email, report.pdf_name, report.pdf,
-                                   message_id=claim.message_id)
+                                   message_id=claim.message_id, attachments=attachments)
     recipients = settings.mail.recipients
     delivery = _send(settings, claim, message, recipients, content_sha256=report.content_sha256,
                      partial=report.partial, archive_path=str(report.archived.pdf))

@@ -113,9 +113,14 @@ def _headers(message: EmailMessage, mail: "MailSettings", subject: str, recipien
     message["Message-ID"] = message_id or make_msgid(idstring="report", domain=_sender_domain(mail.sender))
 
 
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
 def build_report_message(mail: "MailSettings", subject: str, rendered: "RenderedEmail",
-                         pdf_name: str, pdf: bytes, message_id: str | None = None) -> EmailMessage:
-    """The report mail: text + HTML (with its inline PNG images) + the PDF attached as ``pdf_name``.
+                         pdf_name: str, pdf: bytes, message_id: str | None = None,
+                         attachments: "list[tuple[str, bytes]] | None" = None) -> EmailMessage:
+    """The report mail: text + HTML (with its inline PNG images) + the PDF attached as ``pdf_name``,
+    then ``attachments`` ((file name, bytes): the ``.xlsx`` workbook).
 
     ``message_id`` is the send ledger's Message-ID for this delivery (a retry keeps it).
     """
@@ -128,6 +133,9 @@ def build_report_message(mail: "MailSettings", subject: str, rendered: "Rendered
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>",
                               disposition="inline", filename=f"chart{i}.png")
     message.add_attachment(pdf, maintype="application", subtype="pdf", filename=pdf_name)
+    for name, data in attachments or ():
+        maintype, subtype = XLSX_TYPE if name.endswith(".xlsx") else ("application", "octet-stream")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return message
 
 

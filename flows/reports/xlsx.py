@@ -58,6 +58,7 @@ from zoneinfo import ZoneInfo
 from flows.reports.context import COMPARISONS, METRIC_UNITS
 from flows.reports.glossary import DEFAULT_TRANSFORMS_DIR
 from flows.reports.i18n import DEFAULT_LANGUAGE, Locale, get_locale
+from flows.reports.recording import RecordedTable
 
 if TYPE_CHECKING:
     import pyarrow
@@ -129,16 +130,6 @@ MONEY_WORDS = ("gmv", "amount", "cost", "revenue", "aov", "cpc", "sales", "targe
 NAME_UNITS = (("multiple", MULTIPLE_WORDS), ("percent", RATIO_WORDS), ("money", MONEY_WORDS),
               ("count", COUNT_WORDS))
 NAME_QUALIFIERS = ("base", "7d", "30d", "90d")
-
-
-@dataclass(frozen=True)
-class RecordedTable:
-    """One query a report context builder ran, with the rows exactly as it read them."""
-
-    table: str  # the rpt_ table read, e.g. "rpt_daily_headline"
-    sql: str  # the query the report ran
-    params: tuple  # its parameters
-    data: "pyarrow.Table"  # the rows (DuckDB types via Arrow)
 
 
 # ----------------------------------------------------------------------------------------------

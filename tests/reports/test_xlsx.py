@@ -22,6 +22,7 @@ import pyarrow as pa
 import pytest
 
 from flows.reports.context import build_daily_context
+from flows.reports.recording import RecordingConnection
 from flows.reports.weekly import build_weekly_context
 from flows.reports.xlsx import RecordedTable, _sheet_name, daily_workbook, weekly_workbook
 
@@ -30,26 +31,10 @@ WEEK = date(2026, 11, 16)  # Monday of 2026-W47
 INJECTIONS = ['=HYPERLINK("http://x","点我")', "+1", "-cmd", "@SUM(A1)", "\t=1+1", "\r=1+1"]
 
 
-class Recorder:
-    """A connection that records each ``rpt_`` query as a :class:`RecordedTable`."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-        self.side = con.cursor()
-        self.tables: list[RecordedTable] = []
-
-    def execute(self, sql: str, params=()):
-        found = re.search(r"\bfrom\s+(rpt_\w+)", sql)
-        if found:
-            data = self.side.sql(sql, params=list(params)).to_arrow_table()
-            self.tables.append(RecordedTable(found.group(1), sql, tuple(params), data))
-        return self.con.execute(sql, list(params))
-
-
 def daily(con, settings, scope="tmall_flagship", language="zh-CN"):
-    recorder = Recorder(con)
+    recorder = RecordingConnection(con)  # what the pipeline records when it renders a report
     ctx = build_daily_context(recorder, settings, REPORT_DATE, scope, language)
-    return ctx, recorder.tables
+    return ctx, [t for t in recorder.tables if t.is_report_table]
 
 
 @pytest.fixture(scope="module")
@@ -313,10 +298,11 @@ def weekly_con(tmp_path):
 
 @pytest.mark.parametrize("language, summary", [("zh-CN", "汇总"), ("en", "Summary")])
 def test_weekly_workbook(weekly_con, report_settings, language, summary):
-    recorder = Recorder(weekly_con)
+    recorder = RecordingConnection(weekly_con)
     ctx = build_weekly_context(recorder, report_settings, WEEK, "tmall_flagship", language)
-    wb = load(weekly_workbook(ctx, recorder.tables))
-    sheets = expected_sheets(recorder.tables)
+    tables = [t for t in recorder.tables if t.is_report_table]
+    wb = load(weekly_workbook(ctx, tables))
+    sheets = expected_sheets(tables)
     assert wb.sheetnames[0] == summary
     assert len(wb.sheetnames) == 1 + len(sheets)
     for ws, (table, columns, rows) in zip(wb.worksheets[1:], sheets):
