@@ -123,6 +123,7 @@ class Settings:
     ledger_path: Path | None = None  # the send ledger (SQLite); None: beside the warehouse
     freshness_cutoff: dt.time = dt.time(10, 0)  # report.timezone, on the day after the report date
     freshness_retry_seconds: float = 300.0  # how often the freshness gate looks again
+    locale_dirs: tuple[Path, ...] = ()  # the user's translation folders (paths.locales), optional
 
     @property
     def base_dir(self) -> Path:
