@@ -142,9 +142,9 @@ def gate_attempts(settings: Settings, freshness_deadline: dt.datetime, now: dt.d
 
 def missing_text(settings: Settings, missing: Iterable[tuple[str, str]], language: str | None = None) -> str:
     """``Shopify US Store：流量；天猫旗舰店：推广`` / ``Shopify US Store: traffic; …``."""
-    from flows.reports.i18n import get_locale
+    from flows.reports.i18n import report_locale
 
-    loc = get_locale(language or settings.language)
+    loc = report_locale(settings, language)
     names = {s.id: s.name for s in settings.shops}
     return loc.t("list_sep").join(loc.t("dq.missing_item", shop=names.get(shop, shop),
                                         entity=loc.lookup("entity", entity)) for shop, entity in missing)
@@ -322,9 +322,9 @@ def claim_weekly(settings: Settings, week_start: dt.date, scope_id: str, *, rese
 def _mark_partial(ctx, settings: Settings, missing: Sequence[tuple[str, str]], cutoff: dt.datetime | None):
     """The context with the partial banner, and the missing sources in the data-quality box."""
     from flows.reports.context import MissingEntity
-    from flows.reports.i18n import get_locale
+    from flows.reports.i18n import report_locale
 
-    loc = get_locale(ctx.language)
+    loc = report_locale(settings, ctx.language)
     names = {s.id: s.name for s in settings.shops}
     listed = list(ctx.data_quality.missing)
     for shop_id, entity in missing:
@@ -385,9 +385,9 @@ class Notice:
 def render_late_notice(settings: Settings, business_date: dt.date, scope_id: str,
                        missing: Sequence[tuple[str, str]], cutoff: dt.datetime | None) -> Notice:
     """The "data late" notice that replaces a report with too little data (kept in the archive)."""
-    from flows.reports.i18n import get_locale
+    from flows.reports.i18n import report_locale
 
-    loc = get_locale(settings.language)
+    loc = report_locale(settings)
     scope = loc.t("all_shops") if scope_id == ALL_SHOPS else settings.shop(scope_id).name
     values = {"scope": scope, "date": business_date.isoformat(),
               "cutoff": _cutoff_text(settings, cutoff) or business_date.isoformat(),
@@ -418,9 +418,9 @@ def notify_failure(settings: Settings, business_date: dt.date, error: BaseExcept
         return None
     try:
         from flows.delivery.mail import scrub
-        from flows.reports.i18n import get_locale
+        from flows.reports.i18n import report_locale
 
-        loc = get_locale(settings.language)
+        loc = report_locale(settings)
         at = dt.datetime.now(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M:%S %Z")
         detail = scrub(f"{type(error).__name__}: {error}", settings.mail.password)
         if run_id:

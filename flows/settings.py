@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 CONFIG_FILE_NAME = "shopreport.toml"
 CONFIG_ENV = "SHOPREPORT_CONFIG"
 PLATFORMS = ("tmall", "taobao", "jd", "pinduoduo", "douyin", "shopify", "other")
-LANGUAGES = ("zh-CN", "en")
+BUILT_IN_LANGUAGES = ("zh-CN", "en")  # more: a translation file in paths.locales (docs/i18n.md)
 SMTP_SECURITY = ("ssl", "starttls", "plain")
 # the kinds of export a shop can be expected to deliver each business day (the raw_* entities)
 SOURCE_ENTITIES = ("orders", "traffic", "ad_spend")
@@ -182,6 +182,7 @@ class Settings:
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     webhooks: tuple[WebhookSettings, ...] = ()
     recipients: tuple[Recipient, ...] = ()
+    locale_dirs: tuple[Path, ...] = ()  # the user's translation folders (paths.locales), optional
 
     @property
     def base_dir(self) -> Path:
@@ -359,11 +360,20 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
     profiles = paths.get("profiles", str, "")
     targets = paths.get("targets", str, "")
     ledger = paths.get("ledger", str, "")
+    locales = paths.get("locales", (str, list), "")
+    if isinstance(locales, list) and not all(isinstance(p, str) for p in locales):
+        raise paths.fail("locales", f"expected a folder or a list of folders, got {locales!r}")
+    locale_dirs = tuple(resolve(p) for p in ([locales] if isinstance(locales, str) and locales else
+                                             locales if isinstance(locales, list) else []))
+    for folder in locale_dirs:
+        if not folder.is_dir():
+            raise paths.fail("locales", f"{folder} is not a folder (it holds <language>.toml translation files)")
+    languages = _languages(locale_dirs)
     paths.finish()
 
     report = _Section(data.get("report"), "report", config_path)
     reporting_currency = _currency(report, "reporting_currency", "CNY")
-    language = report.choice("language", LANGUAGES, "zh-CN")
+    language = report.choice("language", languages, "zh-CN")
     timezone = _timezone(report, "timezone", "Asia/Shanghai")
     freshness_cutoff = _clock_time(report, "freshness_cutoff", dt.time(10, 0))
     freshness_retry = _positive_seconds(report, "freshness_retry_seconds", 300.0)
@@ -424,8 +434,8 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
     products = _product_rules(_Section(data.get("products"), "products", config_path))
     retention = _retention(_Section(data.get("retention"), "retention", config_path))
     scope_ids = tuple(s.id for s in shops) + ("all",)
-    webhooks = _webhooks(data.get("webhooks", []), config_path, scope_ids, language)
-    recipients = _recipients(data.get("recipients", []), config_path, tuple(s.id for s in shops), language)
+    webhooks = _webhooks(data.get("webhooks", []), config_path, scope_ids, languages)
+    recipients = _recipients(data.get("recipients", []), config_path, tuple(s.id for s in shops), languages)
 
     return Settings(
         config_path=config_path,
@@ -449,6 +459,7 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
         retention=retention,
         webhooks=webhooks,
         recipients=recipients,
+        locale_dirs=locale_dirs,
     )
 
 
@@ -471,14 +482,23 @@ def _string_list(section: _Section, key: str, default: tuple[str, ...] | None,
     return tuple(value)
 
 
-def _language(section: _Section, default: str) -> str | None:
+def _languages(locale_dirs: tuple[Path, ...]) -> tuple[str, ...]:
+    """The languages there is a translation file for: built in, and in ``paths.locales``."""
+    from flows.reports.i18n import available_locales
+
+    return tuple(available_locales(locale_dirs))
+
+
+def _language(section: _Section, languages: tuple[str, ...]) -> str | None:
     value = section.get("language", str, None)
-    if value is not None and value not in LANGUAGES:
-        raise section.fail("language", f"expected one of {', '.join(LANGUAGES)}, got {value!r}")
+    if value is not None and value not in languages:
+        raise section.fail("language", f"expected one of {', '.join(languages)} (another language needs a "
+                                       f"translation file in paths.locales), got {value!r}")
     return value
 
 
-def _webhooks(raw: Any, config_path: Path, scope_ids: tuple[str, ...], language: str) -> tuple[WebhookSettings, ...]:
+def _webhooks(raw: Any, config_path: Path, scope_ids: tuple[str, ...],
+              languages: tuple[str, ...]) -> tuple[WebhookSettings, ...]:
     hooks: list[WebhookSettings] = []
     for i, item in enumerate(_table_list(raw, "webhooks", config_path)):
         w = _Section(item, f"webhooks[{i}]", config_path)
@@ -493,14 +513,15 @@ def _webhooks(raw: Any, config_path: Path, scope_ids: tuple[str, ...], language:
         hooks.append(WebhookSettings(
             name=name, platform=w.choice("platform", WEBHOOK_PLATFORMS, ""),
             url_env=w.get("url_env", str, required=True), secret_env=w.get("secret_env", str, None),
-            language=_language(w, language), scopes=_string_list(w, "scopes", None, scope_ids),
+            language=_language(w, languages), scopes=_string_list(w, "scopes", None, scope_ids),
             reports=_string_list(w, "reports", REPORT_KINDS, REPORT_KINDS) or REPORT_KINDS,
             timeout_seconds=_positive_seconds(w, "timeout_seconds", 10.0)))
         w.finish()
     return tuple(hooks)
 
 
-def _recipients(raw: Any, config_path: Path, shop_ids: tuple[str, ...], language: str) -> tuple[Recipient, ...]:
+def _recipients(raw: Any, config_path: Path, shop_ids: tuple[str, ...],
+                languages: tuple[str, ...]) -> tuple[Recipient, ...]:
     people: list[Recipient] = []
     for i, item in enumerate(_table_list(raw, "recipients", config_path)):
         r = _Section(item, f"recipients[{i}]", config_path)
@@ -515,7 +536,7 @@ def _recipients(raw: Any, config_path: Path, shop_ids: tuple[str, ...], language
         if shops is None:
             raise r.fail("shops", f"an operator needs the shops they run, e.g. [{shop_ids[0]!r}]")
         people.append(Recipient(email=email, role=role, shops=shops, name=r.get("name", str, ""),
-                                language=_language(r, language),
+                                language=_language(r, languages),
                                 reports=_string_list(r, "reports", REPORT_KINDS, REPORT_KINDS) or REPORT_KINDS))
         r.finish()
     return tuple(people)
@@ -561,7 +582,7 @@ def render_snapshot(settings: Settings) -> dict[str, Any]:
     """The settings a report context reads (language, currency, time zone, the shops), as JSON
     values; no paths and no secrets."""
     return {"language": settings.language, "reporting_currency": settings.reporting_currency,
-            "timezone": settings.timezone,
+            "timezone": settings.timezone, "locale_dirs": [str(p) for p in settings.locale_dirs],
             "shops": [{"id": s.id, "name": s.name, "platform": s.platform, "currency": s.currency,
                        "timezone": s.timezone, "gross_margin": s.gross_margin,
                        "expected_sources": list(s.expected_sources) if s.expected_sources is not None else None}
@@ -579,4 +600,5 @@ def settings_from_snapshot(snapshot: dict[str, Any], folder: Path) -> Settings:
     return Settings(config_path=folder / "manifest.json", inbox_dir=folder, warehouse_path=folder / "none.duckdb",
                     landing_dir=folder, archive_dir=folder, outbox_dir=folder, fx_rates_path=None,
                     reporting_currency=snapshot["reporting_currency"], language=snapshot["language"],
-                    timezone=snapshot["timezone"], shops=shops)
+                    timezone=snapshot["timezone"], shops=shops,
+                    locale_dirs=tuple(Path(p) for p in snapshot.get("locale_dirs", []) if Path(p).is_dir()))

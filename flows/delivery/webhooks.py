@@ -88,7 +88,6 @@ log = logging.getLogger(__name__)
 
 PLATFORMS = ("wecom", "dingtalk", "feishu", "slack")
 SIGNING_PLATFORMS = ("dingtalk", "feishu")
-LANGUAGES = ("zh-CN", "en")
 
 WECOM_MAX_BYTES = 4096  # markdown.content, UTF-8 bytes (WeCom's documented limit)
 DINGTALK_MAX_BYTES = 4096  # markdown.text: our own bound, DingTalk documents none
@@ -634,8 +633,6 @@ def check_webhook(hook: Webhook) -> str | None:
         return "a DingTalk signing secret starts with SEC (copy it from the bot's 加签 setting)"
     if not hook.timeout_seconds or hook.timeout_seconds <= 0:
         return "the timeout must be more than 0 seconds"
-    if hook.language is not None and hook.language not in LANGUAGES:
-        return f"unknown language {hook.language!r}; use one of {', '.join(LANGUAGES)}"
     return None
 
 

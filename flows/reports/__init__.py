@@ -1,7 +1,7 @@
 """The daily report: context from ``rpt_*`` tables, charts, HTML (mail) and PDF.
 
 - :mod:`flows.reports.context`   ``build_daily_context`` → ``DailyReportContext`` (typed, formatted)
-- :mod:`flows.reports.i18n`      zh-CN / en labels and number and date formats
+- :mod:`flows.reports.i18n`      languages: texts and number/date rules from ``locales/*.toml``
 - :mod:`flows.reports.glossary`  glossary entries from the model ``.yml`` files
 - :mod:`flows.reports.charts`    the 30-day trend chart (PNG for mail, SVG for PDF)
 - :mod:`flows.reports.render`    ``render_email``, ``render_pdf``, ``report_file_stem``

@@ -53,8 +53,7 @@ class BridgeSection:
 
 
 def _signed_money(loc: "Locale", value: float, currency: str) -> str:
-    text = loc.money(abs(value), currency)
-    return ("+" if value >= 0 else "-") + text
+    return loc.signed_money(value, currency)
 
 
 def _points(loc: "Locale", effect: float, base: float) -> str:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from flows.reports.context import TrendPoint
+    from flows.reports.i18n import Locale
 
 CJK_FONT = "WenQuanYi Micro Hei"
 CHART_RC = {
@@ -63,18 +64,19 @@ def _strip_prolog(svg: str) -> str:
     return svg.strip()
 
 
-def _axis_money(text: str) -> str:
+def _axis_money(text: str, decimal_separator: str = ".") -> str:
     """Axis ticks need no trailing ``.0``: ``¥12.0万`` → ``¥12万``, ``¥900.0K`` → ``¥900K``."""
-    return re.sub(r"\.0+(?=\D*$)", "", text)
+    return re.sub(re.escape(decimal_separator) + r"0+(?=\D*$)", "", text)
 
 
-def trend_chart(points: Sequence["TrendPoint"], *, language: str, currency: str,
-                tick_every: int = 7, alt_key: str = "chart.alt") -> Chart:
+def trend_chart(points: Sequence["TrendPoint"], *, currency: str, language: str | None = None,
+                locale: "Locale | None" = None, tick_every: int = 7, alt_key: str = "chart.alt") -> Chart:
     """The 30-day trend: GMV as bars, net sales and ad cost as lines, money on the y axis.
 
     Days without data are gaps (no bar, a break in the lines), not zeros. The last point and
     every ``tick_every``-th before it get an axis label (7: the same weekday; the weekly report's
-    12-week trend passes 1). ``alt_key`` is the label key of the chart's alt text.
+    12-week trend passes 1). ``alt_key`` is the label key of the chart's alt text. Labels and
+    numbers are in ``locale`` (a report context's), else in the built-in ``language``.
     """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -83,7 +85,7 @@ def trend_chart(points: Sequence["TrendPoint"], *, language: str, currency: str,
 
     from flows.reports.i18n import get_locale
 
-    loc = get_locale(language)
+    loc = locale or get_locale(language)
 
     def series(attr: str) -> list[float]:
         return [math.nan if getattr(p, attr) is None else getattr(p, attr) for p in points]
@@ -108,7 +110,8 @@ def trend_chart(points: Sequence["TrendPoint"], *, language: str, currency: str,
         ax.set_ylim(bottom=0)
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, min_n_ticks=3))
         ax.yaxis.set_major_formatter(FuncFormatter(
-            lambda v, _pos: _axis_money(loc.money(v, currency, compact=True, decimals=0))))
+            lambda v, _pos: _axis_money(loc.money(v, currency, compact=True, decimals=0),
+                                        loc.fmt["decimal_separator"])))
         ax.grid(axis="y", color=COLOURS["grid"], linewidth=0.8, zorder=0)
         ax.tick_params(colors=COLOURS["text"], length=0)
         for side in ("top", "right", "left"):

@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from flows.reports.bridge import BridgeSection, bridge_section
 from flows.reports.buyers import BuyersSection, buyers_section
 from flows.reports.glossary import DEFAULT_TRANSFORMS_DIR, GlossaryError, GlossaryItem, glossary_items
-from flows.reports.i18n import Locale, currency_symbol, get_locale
+from flows.reports.i18n import Locale, currency_symbol, report_locale
 from flows.reports.payback import BlendedRoas, ad_payback_section
 from flows.reports.products import AbnormalProductsSection, abnormal_products_section
 from flows.reports.targets import TargetsSection, targets_section
@@ -276,6 +276,7 @@ class DailyReportContext:
     title: str  # "天猫旗舰店 日报"
     subtitle: str  # "业务日期：2026年11月22日 周日 · 金额单位：CNY"
     labels: Mapping[str, str]
+    locale: Locale  # the language's formatters (the chart uses them)
     tiles: list[KpiTile]
     comparison_legend: list[ComparisonLegend]
     trend: list[TrendPoint]
@@ -560,7 +561,7 @@ def build_daily_context(
     Raises :class:`ReportDataError` when a report table or column is missing, and the settings'
     ``ConfigError`` for an unknown shop id.
     """
-    loc = get_locale(language or settings.language)
+    loc = report_locale(settings, language)
     is_all = scope_id == ALL_SCOPE
     shop_names = {s.id: s.name for s in settings.shops}
     shop_currencies = {s.id: s.currency for s in settings.shops}
@@ -686,6 +687,7 @@ def build_daily_context(
         title=loc.t("report_heading", scope=scope_name),
         subtitle=loc.t("subtitle", date=loc.date_long(business_date), currency=currency),
         labels=loc.labels,
+        locale=loc,
         tiles=_tiles(headline, loc, currency, business_date),
         comparison_legend=legend,
         trend=_trend(con, scope_id, business_date, loc),

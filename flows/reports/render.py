@@ -55,7 +55,7 @@ def template_environment(templates_dir: Path = TEMPLATES_DIR) -> "jinja2.Environ
 def daily_chart(ctx: "DailyReportContext"):
     from flows.reports.charts import trend_chart
 
-    return trend_chart(ctx.trend, language=ctx.language, currency=ctx.currency)
+    return trend_chart(ctx.trend, locale=ctx.locale, currency=ctx.currency)
 
 
 def render_pdf_html(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR, *, chart=None) -> str:
@@ -145,7 +145,7 @@ def _tidy_text(text: str) -> str:
 def weekly_chart(ctx):
     from flows.reports.charts import trend_chart
 
-    return trend_chart(ctx.trend, language=ctx.language, currency=ctx.currency, tick_every=1,
+    return trend_chart(ctx.trend, locale=ctx.locale, currency=ctx.currency, tick_every=1,
                        alt_key="weekly.chart.alt")
 
 

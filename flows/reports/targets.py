@@ -85,8 +85,7 @@ def _group(r: Mapping[str, Any], loc: "Locale", shop_names: Mapping[str, str]) -
     return TargetGroup(
         shop_id=r["scope_id"],
         shop_name=shop_names.get(r["scope_id"], r["scope_id"]),
-        month_label=loc.t("targets.month", year=month.year, month=month.month,
-                          month_name=loc.fmt["months"][month.month - 1],
+        month_label=loc.t("targets.month", month=loc.month_year(month),
                           day=int(r["elapsed_days"]), days=int(r["days_in_month"])),
         rows=rows,
         note=note,

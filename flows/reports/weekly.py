@@ -29,7 +29,7 @@ from flows.reports.context import (
     TrendPoint, _fetch, _int, _num, _shop_groups, _tiles, ad_campaign_row,
 )
 from flows.reports.glossary import DEFAULT_TRANSFORMS_DIR, GlossaryError, GlossaryItem, glossary_items
-from flows.reports.i18n import Locale, currency_symbol, get_locale
+from flows.reports.i18n import Locale, currency_symbol, report_locale
 
 if TYPE_CHECKING:
     import duckdb
@@ -170,6 +170,7 @@ class WeeklyReportContext:
     title: str  # "天猫旗舰店 周报"
     subtitle: str
     labels: Mapping[str, str]
+    locale: Locale  # the language's formatters (the chart uses them)
     tiles: list[KpiTile]
     comparison_legend: list[ComparisonLegend]
     trend: list[TrendPoint]
@@ -210,7 +211,7 @@ def build_weekly_context(
     it; the Monday is used) into a formatted report context."""
     week_start = week_start - dt.timedelta(days=week_start.weekday())
     week_end = week_start + dt.timedelta(days=6)
-    loc = get_locale(language or settings.language)
+    loc = report_locale(settings, language)
     is_all = scope_id == ALL_SCOPE
     shop_names = {s.id: s.name for s in settings.shops}
     shop_currencies = {s.id: s.currency for s in settings.shops}
@@ -240,11 +241,8 @@ def build_weekly_context(
             return []
         return _shop_groups(rows, shop_order, shop_names, shop_currencies, currency, make_row)
 
-    def week_of(day: dt.date) -> str:
-        return iso_week_label(day)
-
     tiles = _tiles(headline, loc, currency, week_start, WEEKLY_COMPARISONS,
-                   label_keys=WEEKLY_LABEL_KEYS, base_label=week_of)
+                   label_keys=WEEKLY_LABEL_KEYS, base_label=loc.iso_week)
 
     ads = per_shop(
         "rpt_weekly_ad_campaigns",
@@ -356,12 +354,12 @@ def build_weekly_context(
     for key, days in WEEKLY_COMPARISONS:
         label_key = WEEKLY_LABEL_KEYS.get(key, key)
         label, long_label = loc.t(f"compare.{label_key}"), loc.t(f"compare_long.{label_key}")
-        base = iso_week_label(week_start - dt.timedelta(days=days))
+        base = loc.iso_week(week_start - dt.timedelta(days=days))
         legend.append(ComparisonLegend(key=key, label=label, long_label=long_label, date_label=base,
                                        text=loc.t("legend_item", label=label, long_label=long_label,
                                                   date=base)))
 
-    week_label = loc.t("weekly.week_label", week=iso_week_label(week_start),
+    week_label = loc.t("weekly.week_label", week=loc.iso_week(week_start),
                        start=loc.date_short(week_start), end=loc.date_short(week_end))
     return WeeklyReportContext(
         scope_id=scope_id,
@@ -377,6 +375,7 @@ def build_weekly_context(
         title=loc.t("weekly.report_heading", scope=scope_name),
         subtitle=loc.t("weekly.subtitle", week=week_label, currency=currency),
         labels=loc.labels,
+        locale=loc,
         tiles=tiles,
         comparison_legend=legend,
         trend=_weekly_trend(con, scope_id, week_start, loc),
@@ -407,7 +406,7 @@ def _weekly_trend(con: "duckdb.DuckDBPyConnection", scope_id: str, week_start: d
     for i in range(TREND_WEEKS):
         monday = first + dt.timedelta(weeks=i)
         row = by_week.get(monday, {})
-        points.append(TrendPoint(day=monday, axis_label=f"W{monday.isocalendar()[1]:02d}",
+        points.append(TrendPoint(day=monday, axis_label=loc.week_axis(monday),
                                  **{c: _num(row.get(c)) for c in columns[1:]}))
     return points
 
