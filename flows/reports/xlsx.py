@@ -603,7 +603,7 @@ def _change_format(row: _SummaryRow, loc: Locale) -> str:
     if not row.is_ratio:
         return RELATIVE_CHANGE_FORMAT
     if row.unit == "percent":
-        pp = loc.fmt["pp_suffix"]
+        pp = loc.fmt["percentage_points"].replace("{number}", "")  # "个百分点" / "pp"
         return f'+0.00"{pp}";-0.00"{pp}";0.00"{pp}"'
     return SIGNED_MULTIPLE_FORMAT
 
