@@ -31,7 +31,7 @@ EXAMPLES = {
                 "         shopreport archive verify --date 2026-11-22\n"
                 "         shopreport archive index"),
     "init": ("example: shopreport init my-shops --shop tmall_flagship:tmall:CNY:天猫旗舰店 "
-             "--shop us_store:shopify:USD:US Store --mail-to owner@example.com\n"
+             "--shop 'us_store:shopify:USD:US Store' --mail-to owner@example.com\n"
              "         shopreport init --shop jd_main --platform jd --name 京东自营店   (one shop: the flags form)\n"
              "         (in a terminal it asks for what the flags leave out; elsewhere it takes defaults)"),
     "doctor": ("example: shopreport doctor --config my-shops/shopreport.toml\n"

@@ -72,14 +72,18 @@ def run_checks(settings: Settings | None, *, send_test: bool = False) -> list[Ch
 
 
 def check_config(path: str | None) -> tuple[Check, Settings | None]:
-    from flows.settings import ConfigError, load_settings
+    from flows.settings import ConfigError, find_config, load_settings
 
+    try:
+        find_config(path)
+    except ConfigError as exc:
+        return Check("config", "fail", str(exc),
+                     "run `shopreport init` to create a project here, or pass --config PATH"), None
     try:
         settings = load_settings(path)
     except ConfigError as exc:
-        return Check("config", "fail", str(exc),
-                     "run `shopreport init` to create a project here (or `shopreport demo` for an "
-                     "example), or fix the key named above"), None
+        return Check("config", "fail", str(exc), "correct the key named above (the comments in "
+                     "shopreport.toml explain each setting), then run `shopreport doctor` again"), None
     shops = ", ".join(s.id for s in settings.shops)
     return Check("config", "ok", f"{settings.config_path} ({len(settings.shops)} shop(s): {shops})"), settings
 

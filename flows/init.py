@@ -140,7 +140,7 @@ def choose_project(options: InitOptions, ask: Ask | None = None,
                           options.name or (DEFAULT_SHOP.name if platform == DEFAULT_SHOP.platform else None),
                           timezone)
         shops = [shop]
-        say(f"no --shop given: one {shop.platform} shop {shop.id!r} ({shop.name}) in {shop.currency}; "
+        say(f"no shop given (--shop): one {shop.platform} shop {shop.id!r} ({shop.name}) in {shop.currency}; "
             f"rename it or add shops in [[shops]] of shopreport.toml")
     ids = [s.id for s in shops]
     if len(set(ids)) != len(ids):
@@ -190,11 +190,11 @@ def choose_project(options: InitOptions, ask: Ask | None = None,
     else:
         if options.smtp_port or options.smtp_security or options.smtp_user:
             raise InitError("--smtp-port, --smtp-security and --smtp-user need --smtp-host")
-        say("no --smtp-host: mails are written to the outbox folder as .eml files (set [mail] "
-            "smtp_host in shopreport.toml to send them)")
+        say("no SMTP server (--smtp-host): mails are written to the outbox folder as .eml files "
+            "(set [mail] smtp_host in shopreport.toml to send them)")
         sender = sender or OUTBOX_SENDER
     if not mail_to:
-        say("no --mail-to: the reports have no recipients yet (add them to [mail] to)")
+        say("no recipients (--mail-to): add them to [mail] to in shopreport.toml")
     _addresses([sender], "--mail-from")
     if port is not None:
         _port(str(port))

@@ -83,7 +83,7 @@ def test_init_without_flags_outside_a_terminal_takes_the_defaults_and_says_so(tm
     assert [(s.id, s.platform, s.currency) for s in settings.shops] == [("tmall_flagship", "tmall", "CNY")]
     assert settings.mail.uses_outbox
     out = capsys.readouterr().out
-    assert "note: no --shop given" in out and "note: no --smtp-host" in out
+    assert "note: no shop given (--shop)" in out and "note: no SMTP server (--smtp-host)" in out
 
 
 @pytest.mark.parametrize("flags, message", [
