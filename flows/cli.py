@@ -30,6 +30,13 @@ EXAMPLES = {
     "archive": ("example: shopreport archive --shop tmall_flagship --from 2026-11-01\n"
                 "         shopreport archive verify --date 2026-11-22\n"
                 "         shopreport archive index"),
+    "init": ("example: shopreport init my-shops --shop tmall_flagship:tmall:CNY:天猫旗舰店 "
+             "--shop 'us_store:shopify:USD:US Store' --mail-to owner@example.com\n"
+             "         shopreport init --shop jd_main --platform jd --name 京东自营店   (one shop: the flags form)\n"
+             "         (in a terminal it asks for what the flags leave out; elsewhere it takes defaults)"),
+    "doctor": ("example: shopreport doctor --config my-shops/shopreport.toml\n"
+               "         shopreport doctor --send-test   (also posts a test message to each webhook and, "
+               "with SMTP set, mails mail.admin_to)"),
     "retention": ("example: shopreport retention --dry-run\n"
                   "         ([retention] landing_days = 180 in shopreport.toml; nothing is removed unless configured)"),
 }
@@ -54,6 +61,8 @@ def _iso_week(value: str) -> dt.date:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from flows.settings import LANGUAGES, PLATFORMS, SMTP_SECURITY
+
     parser = argparse.ArgumentParser(
         prog="shopreport",
         description="Turn the exports an e-commerce team downloads every morning (orders, 生意参谋 "
@@ -80,6 +89,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20261122, help="random seed (same seed, same files)")
     p.add_argument("--fresh", action="store_true", help="delete an earlier demo in --dir first")
     p.add_argument("--no-run", action="store_true", help="only write the files and the configuration")
+
+    p = add("init", "Create a project folder for your own shops: a commented shopreport.toml, "
+                    "inbox/<shop_id>/ folders, fx_rates.csv and targets.csv templates, a .gitignore "
+                    "and a README.txt saying what to do next.")
+    p.add_argument("dir", nargs="?", default=Path("."), type=Path, help="the project folder (default: here)")
+    p.add_argument("--shop", action="append", default=[], metavar="ID[:PLATFORM[:CURRENCY[:NAME]]]",
+                   help="a shop; repeatable. The id names its inbox folder. Left-out parts come from "
+                        "--platform/--currency/--name, else tmall, CNY (USD for shopify) and the id")
+    p.add_argument("--name", help="the shop's name in the reports (one --shop only)")
+    p.add_argument("--platform", choices=PLATFORMS, help="platform of the shops that do not name one")
+    p.add_argument("--currency", metavar="CODE", help="currency of the shops that do not name one (e.g. CNY)")
+    p.add_argument("--reporting-currency", metavar="CODE",
+                   help="currency of the all-shops report (default: the first shop's)")
+    p.add_argument("--language", choices=LANGUAGES, help="report language (default zh-CN)")
+    p.add_argument("--timezone", metavar="ZONE", help="time zone of the business days (default Asia/Shanghai)")
+    p.add_argument("--mail-to", action="append", default=[], metavar="ADDRESS",
+                   help="who gets the reports; repeatable or comma-separated")
+    p.add_argument("--mail-from", metavar="ADDRESS", help="the sender address")
+    p.add_argument("--smtp-host", metavar="HOST", help="SMTP server (default: none, mails go to the outbox folder)")
+    p.add_argument("--smtp-port", type=int, metavar="PORT", help="default 465 for ssl, 587 for starttls, 25 for plain")
+    p.add_argument("--smtp-security", choices=SMTP_SECURITY, help="default ssl")
+    p.add_argument("--smtp-user", metavar="LOGIN",
+                   help="SMTP login; the password is read from $SHOPREPORT_SMTP_PASSWORD at send time")
+    p.add_argument("--no-input", action="store_true", help="never ask, even in a terminal: take the defaults")
+    p.add_argument("--force", action="store_true", help="replace an existing shopreport.toml")
+
+    p = add("doctor", "Check what a run needs (configuration, CJK font, PDF engine, warehouse, inbox, "
+                      "fx rates, SMTP, webhooks, Prefect) and say what to fix. Sends nothing unless "
+                      "--send-test. Exit code 1 when a check fails.")
+    p.add_argument("--send-test", action="store_true",
+                   help="post a test message to each webhook and, with SMTP set, mail mail.admin_to "
+                        "(else the first recipient)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    config_arg(p)
 
     p = add("run", "Run a report flow: ingest the inbox, build the warehouse, render and deliver.")
     p.add_argument("kind", choices=["daily", "weekly"], help="which report")
@@ -295,6 +338,50 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from flows.init import InitError, InitOptions, check_target, choose_project, write_project
+
+    options = InitOptions(shops=args.shop, name=args.name, platform=args.platform, currency=args.currency,
+                          reporting_currency=args.reporting_currency, language=args.language,
+                          timezone=args.timezone, mail_to=args.mail_to, mail_from=args.mail_from,
+                          smtp_host=args.smtp_host, smtp_port=args.smtp_port,
+                          smtp_security=args.smtp_security, smtp_user=args.smtp_user)
+    target: Path = args.dir
+    interactive = not args.no_input and sys.stdin.isatty()
+    try:
+        check_target(target, force=args.force)  # before asking anything
+        project = choose_project(options, ask=_ask if interactive else None,
+                                 say=lambda text: print(f"note: {text}"))
+        written = write_project(target, project, force=args.force)
+    except InitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (EOFError, KeyboardInterrupt):
+        print("\ninterrupted: nothing written", file=sys.stderr)
+        return 130
+    shown = target.resolve()
+    print(f"created {shown}:")
+    for path in written:
+        print(f"  {path.relative_to(target)}{'/' if path.is_dir() else ''}")
+    where = "" if shown == Path.cwd() else f"cd {target} && "
+    print(f"next: {where}shopreport doctor, then drop exports into inbox/<shop_id>/ and run "
+          f"`shopreport run daily` (see README.txt)")
+    return 0
+
+
+def _ask(question: str, default: str) -> str:
+    return input(f"{question} [{default}]: ")
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from flows.doctor import check_config, checks_json, format_checks, run_checks
+
+    config_check, settings = check_config(args.config)
+    checks = [config_check, *run_checks(settings, send_test=args.send_test)]
+    print(checks_json(checks) if args.json else format_checks(checks))
+    return 1 if any(c.status == "fail" for c in checks) else 0
+
+
 def cmd_profiles(args: argparse.Namespace) -> int:
     from flows.ingest.profiles import load_profiles
     from flows.settings import ConfigError, load_settings
@@ -411,7 +498,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "run": cmd_run, "ingest": cmd_ingest, "build": cmd_build,
+COMMANDS = {"demo": cmd_demo, "init": cmd_init, "doctor": cmd_doctor, "run": cmd_run, "ingest": cmd_ingest, "build": cmd_build,
             "profiles": cmd_profiles, "inspect": cmd_inspect, "ledger": cmd_ledger,
             "backfill": cmd_backfill, "archive": cmd_archive, "retention": cmd_retention}
 

@@ -217,8 +217,9 @@ def find_config(path: str | Path | None = None) -> Path:
         candidate = candidate / CONFIG_FILE_NAME
     if not candidate.is_file():
         raise ConfigError(
-            f"{candidate}: configuration file not found. Run `shopreport demo` to create a "
-            f"complete example, or pass --config PATH (or set {CONFIG_ENV})."
+            f"{candidate}: configuration file not found. Run `shopreport init` to create a project "
+            f"for your shops, or `shopreport demo` for a complete example, or pass --config PATH "
+            f"(or set {CONFIG_ENV})."
         )
     return candidate.resolve()
 

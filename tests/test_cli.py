@@ -37,6 +37,7 @@ def test_from_an_empty_folder_a_missing_configuration_is_a_clear_error(tmp_path)
     result = run("build", cwd=tmp_path)
     assert result.returncode == 1
     assert "shopreport.toml" in result.stderr and "shopreport demo" in result.stderr
+    assert "shopreport init" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -227,6 +227,32 @@ def scrub(text: str, secret: str) -> str:
 _scrub = scrub
 
 
+def open_smtp(mail: "MailSettings", password: str, steps: list[str] | None = None) -> smtplib.SMTP:
+    """An SMTP connection as configured: connected with ``mail.security`` (ssl, starttls or plain)
+    and ``mail.timeout_seconds``, logged in when ``mail.smtp_user`` is set. Use it in a ``with``
+    block (QUIT on exit). Each step is appended to ``steps`` before it starts, so a caller can
+    say which one failed ("connect", "STARTTLS", "login as …")."""
+    steps = [] if steps is None else steps
+    steps.append("connect")
+    context = ssl.create_default_context()
+    if mail.security == "ssl":
+        server: smtplib.SMTP = smtplib.SMTP_SSL(mail.smtp_host, mail.smtp_port,
+                                                timeout=mail.timeout_seconds, context=context)
+    else:
+        server = smtplib.SMTP(mail.smtp_host, mail.smtp_port, timeout=mail.timeout_seconds)
+    try:
+        if mail.security == "starttls":
+            steps.append("STARTTLS")
+            server.starttls(context=context)
+        if mail.user:
+            steps.append(f"login as {mail.user}")
+            server.login(mail.user, password)
+    except BaseException:
+        server.close()
+        raise
+    return server
+
+
 def _send_smtp(message: EmailMessage, mail: "MailSettings", recipients: tuple[str, ...]) -> Delivery:
     where = f"{mail.smtp_host}:{mail.smtp_port} ({mail.security})"
     if not recipients:
@@ -235,30 +261,20 @@ def _send_smtp(message: EmailMessage, mail: "MailSettings", recipients: tuple[st
     if mail.user and not password:
         raise DeliveryError(f"cannot send the report via SMTP {where}: mail.smtp_user is set but "
                             f"the environment variable {mail.password_env} is empty")
-    step = "connect"
+    steps: list[str] = []
     try:
-        context = ssl.create_default_context()
-        if mail.security == "ssl":
-            server: smtplib.SMTP = smtplib.SMTP_SSL(mail.smtp_host, mail.smtp_port,
-                                                    timeout=mail.timeout_seconds, context=context)
-        else:
-            server = smtplib.SMTP(mail.smtp_host, mail.smtp_port, timeout=mail.timeout_seconds)
-        with server:
-            if mail.security == "starttls":
-                step = "STARTTLS"
-                server.starttls(context=context)
-            if mail.user:
-                step = f"login as {mail.user}"
-                server.login(mail.user, password)
-            step = "send"
+        with open_smtp(mail, password, steps) as server:
+            steps.append("send")
             refused = server.send_message(message, from_addr=mail.sender, to_addrs=list(recipients))
     except smtplib.SMTPAuthenticationError as exc:
+        step = steps[-1]
         detail = _scrub(_describe(exc), password)
         temporary = is_temporary(exc)
         raise DeliveryError(f"cannot send the report via SMTP {where}: {step} failed: {detail} "
                             f"({_kind(temporary)}; check mail.smtp_user and {mail.password_env})",
                             temporary=temporary) from None
     except (smtplib.SMTPException, OSError) as exc:
+        step = steps[-1]
         detail = _scrub(_describe(exc), password)
         temporary = is_temporary(exc)
         raise DeliveryError(f"cannot send the report via SMTP {where}: {step} failed: {detail} "

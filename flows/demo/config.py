@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import calendar as month_calendar
-import json
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -12,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flows.config_template import ProjectConfig
+from flows.config_template import config_text as project_config_text
 from flows.demo.formats import UTF8_LF, write_csv
 from flows.settings import CONFIG_FILE_NAME, ShopConfig
 
@@ -33,84 +34,9 @@ FX_LEVELS = {"USD": (7.20, 7.10, 7.30), "EUR": (7.80, 7.60, 8.00), "JPY": (0.048
 
 def config_text(shops: list[ShopConfig]) -> str:
     """The demo configuration: every section, with comments explaining each setting."""
-    shop_tables = "\n".join(_shop_table(shop) for shop in shops)
-    return f"""\
-# shopreport configuration, written by `shopreport demo` for a made-up business.
-# Relative paths are relative to the folder holding this file.
-
-[paths]
-inbox = "inbox"                            # the team drops exports in inbox/<shop id>/
-warehouse = "warehouse/shopreport.duckdb"  # the DuckDB file
-landing = "landing"                        # original bytes of every loaded file, kept forever
-archive = "archive"                        # every report that went out, with its numbers
-outbox = "outbox"                          # mails as .eml files while no smtp_host is set
-fx_rates = "fx_rates.csv"                  # rate_date,currency,rate_to_reporting (one row per day)
-targets = "targets.csv"                    # shop_id,month,gmv_target,ad_cost_target (month: 2026-11)
-# profiles = "profiles"                    # your own ingest profiles (*.toml), optional
-# ledger = "warehouse/send_ledger.sqlite"  # the send ledger (default: beside the warehouse)
-
-[report]
-reporting_currency = "{REPORTING_CURRENCY}"  # all-shops totals are converted to this currency
-language = "zh-CN"                # zh-CN or en
-timezone = "Asia/Shanghai"        # when "yesterday" ends for the all-shops report
-# freshness_cutoff = "10:00"       # wait for the day's exports until this time (next morning);
-#                                  # then send what there is, marked partial, or a "data late" notice
-# freshness_retry_seconds = 300    # how often to look again while waiting
-
-# One [[shops]] table per shop. The id names the inbox folder; business days follow the shop's
-# timezone; gross_margin sets the break-even ROAS (1 / gross_margin) in the ad tables.
-# platform is one of: tmall, taobao, jd, pinduoduo, douyin, shopify, other.
-# expected_sources = ["orders", "traffic", "ad_spend"] says what must land each day before the
-# report goes out (default: whatever the shop has sent before).
-{shop_tables}
-# How products get roles and lifecycle stages, and when one is flagged as abnormal (see
-# docs/metrics.md, "Products"). Every key is optional; these are the defaults.
-[products]
-# baseline_weeks = 4               # abnormal: the day vs the same weekday of the 4 weeks before
-# min_orders = 3                   # floors, per baseline day: paid order lines …
-# min_visitors = 100               # … and product visitors (by-product traffic export)
-# min_refund_lines = 3             # lines refunded on the day before a refund spike counts
-# traffic_drop = 0.5               # visitors down 50 % or more
-# conversion_drop = 0.5            # conversion down 50 % or more
-# refund_spike = 3.0               # refunds at 3× the baseline or more
-# window_weeks = 4                 # roles and stages: the last 4 weeks vs the 4 before
-# new_weeks = 4                    # "new" for 4 weeks after the first sale
-# growth = 0.2                     # +20 %: "growth"
-# decline = 0.2                    # -20 %: "decline"
-# min_window_lines = 20            # growth/decline need 20 paid lines in one of the windows
-# hit_gmv_share = 0.15             # 爆款 / "hot": 15 % of the shop's GMV
-# traffic_driver_share = 0.10      # 引流款: 10 % of the visitors (else buyers) …
-# traffic_driver_price_ratio = 0.8 # … at ≤ 0.8 × the shop's average price
-# profit_price_ratio = 1.2         # 利润款: ≥ 1.2 × the shop's average price, …
-# profit_min_gmv_share = 0.05      # … ≥ 5 % of its GMV …
-# profit_max_refund_rate = 0.10    # … and ≤ 10 % refunded
-
-[mail]
-from = "shopreport@example.com"
-to = ["ops-team@example.com", "owner@example.com"]
-# There is no smtp_host, so reports are written to the outbox folder as .eml files instead of
-# being sent. To send them, uncomment and fill in these lines:
-# smtp_host = "smtp.example.com"
-# smtp_port = 465
-# smtp_security = "ssl"            # ssl, starttls or plain
-# smtp_user = "shopreport@example.com"
-# The password is never written in this file: shopreport reads it from the environment variable
-# SHOPREPORT_SMTP_PASSWORD (set password_env = "OTHER_NAME" to use another variable).
-# admin_to = ["it@example.com"]    # who gets a short notice when a run fails
-# retry_delays = [30, 120, 600]    # seconds between attempts after a temporary SMTP failure
-"""
-
-
-def _shop_table(shop: ShopConfig) -> str:
-    return (
-        "[[shops]]\n"
-        f"id = {json.dumps(shop.id)}\n"
-        f"name = {json.dumps(shop.name, ensure_ascii=False)}\n"
-        f"platform = {json.dumps(shop.platform)}\n"
-        f"currency = {json.dumps(shop.currency)}\n"
-        f"timezone = {json.dumps(shop.timezone)}\n"
-        f"gross_margin = {shop.gross_margin}\n"
-    )
+    return project_config_text(ProjectConfig(
+        shops=tuple(shops), title="shopreport configuration, written by `shopreport demo` for a made-up business.",
+        reporting_currency=REPORTING_CURRENCY, mail_to=("ops-team@example.com", "owner@example.com")))
 
 
 def write_config(target_dir: Path, shops: list[ShopConfig]) -> Path:
