@@ -44,6 +44,7 @@ create table if not exists send_ledger (
     kind text not null,              -- daily | daily_late | run_failed | weekly
     period text not null,            -- the business date, ISO
     scope text not null,             -- shop id | all | admin
+    audience text not null default '', -- '' (mail.to) | mail:<view>:<language> | webhook:<name>
     partial integer not null default 0,
     recipients text not null default '',
     subject text,
@@ -52,7 +53,7 @@ create table if not exists send_ledger (
     message_id text not null unique,
     method text,                     -- smtp | outbox
     delivered_to text,               -- the server, or the .eml path
-    status text not null check (status in ('pending', 'sending', 'sent', 'failed')),
+    status text not null check (status in ('pending', 'sending', 'sent', 'failed', 'skipped')),
     attempts integer not null default 0,
     error text,
     forced integer not null default 0,
@@ -64,7 +65,20 @@ create table if not exists send_ledger (
 create index if not exists send_ledger_key on send_ledger (kind, period, scope);
 """
 
-Status = Literal["pending", "sending", "sent", "failed"]
+# ledgers written before audiences and skips existed: the table is rebuilt once, rows kept
+MIGRATION = """
+alter table send_ledger rename to send_ledger_v1;
+{schema}
+insert into send_ledger (delivery_id, kind, period, scope, partial, recipients, subject, content_sha256,
+    archive_path, message_id, method, delivered_to, status, attempts, error, forced, run_id, created_at,
+    updated_at, sent_at)
+select delivery_id, kind, period, scope, partial, recipients, subject, content_sha256, archive_path,
+    message_id, method, delivered_to, status, attempts, error, forced, run_id, created_at, updated_at, sent_at
+from send_ledger_v1;
+drop table send_ledger_v1;
+"""
+
+Status = Literal["pending", "sending", "sent", "failed", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +87,7 @@ class LedgerEntry:
     kind: str
     period: str
     scope: str
+    audience: str
     partial: bool
     recipients: tuple[str, ...]
     subject: str | None
@@ -94,7 +109,8 @@ class LedgerEntry:
         state = self.status + (f" after {self.attempts} attempt(s)" if self.attempts else "")
         flags = (" partial" if self.partial else "") + (" resend" if self.forced else "")
         tail = f" — {self.error}" if self.error else ""
-        return (f"#{self.delivery_id} {self.kind} {self.period} {self.scope}{flags}: {state} "
+        who = f" → {self.audience}" if self.audience else ""
+        return (f"#{self.delivery_id} {self.kind} {self.period} {self.scope}{who}{flags}: {state} "
                 f"{self.message_id}{tail}")
 
 
@@ -130,6 +146,9 @@ class SendLedger:
             con.row_factory = sqlite3.Row
             con.execute("pragma synchronous = full")
             con.executescript(SCHEMA)
+            columns = {row[1] for row in con.execute("pragma table_info(send_ledger)")}
+            if "audience" not in columns:
+                con.executescript("begin immediate;" + MIGRATION.format(schema=SCHEMA) + "commit;")
             con.execute("begin immediate")
             try:
                 yield con
@@ -163,13 +182,17 @@ class SendLedger:
         return _entry(row)
 
     # -- deciding --------------------------------------------------------------------------
-    def claim(self, kind: str, period: str, scope: str, *, partial: bool = False,
+    def claim(self, kind: str, period: str, scope: str, *, audience: str = "", partial: bool = False,
               resend: bool = False, run_id: str = "", domain: str = "shopreport.local",
               outbox_dir: Path | None = None) -> Claim:
-        """Decide whether this delivery goes out now; a ``send`` claim names the ledger row to use."""
+        """Decide whether this delivery goes out now; a ``send`` claim names the ledger row to use.
+
+        ``audience`` tells apart the deliveries of one report: ``''`` (``mail.to``), a recipient
+        group (``mail:full:en``, ``mail:ads:zh-CN``) or a chat webhook (``webhook:ops-group``)."""
         with self._transaction() as con:
             row = con.execute("select * from send_ledger where kind = ? and period = ? and scope = ? "
-                              "order by delivery_id desc limit 1", [kind, period, scope]).fetchone()
+                              "and audience = ? order by delivery_id desc limit 1",
+                              [kind, period, scope, audience]).fetchone()
             latest = _entry(row) if row else None
             if latest is not None and not resend:
                 if latest.status == "sending" and latest.method == "outbox" and outbox_dir is not None:
@@ -184,6 +207,9 @@ class SendLedger:
                 if latest.status == "sent" and not (latest.partial and not partial):
                     return Claim("skip", latest.delivery_id, latest.message_id,
                                  f"already sent as delivery #{latest.delivery_id} at {latest.sent_at}")
+                if latest.status == "skipped" and not (latest.partial and not partial):
+                    return Claim("skip", latest.delivery_id, latest.message_id,
+                                 f"skipped as delivery #{latest.delivery_id}: {latest.error}")
                 if latest.status in ("pending", "failed", "sending"):
                     why = {"pending": "not attempted yet", "failed": f"failed before: {latest.error}",
                            "sending": "in doubt: the process sending it stopped"}[latest.status]
@@ -193,9 +219,9 @@ class SendLedger:
             message_id = make_msgid(idstring=kind, domain=domain)  # short: headers are not folded
             now = _now()
             cursor = con.execute(
-                "insert into send_ledger (kind, period, scope, partial, message_id, status, forced, "
-                "run_id, created_at, updated_at) values (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
-                [kind, period, scope, int(partial), message_id, int(resend), run_id, now, now])
+                "insert into send_ledger (kind, period, scope, audience, partial, message_id, status, forced, "
+                "run_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                [kind, period, scope, audience, int(partial), message_id, int(resend), run_id, now, now])
             reason = ("resend asked for" if resend else
                       "the data is complete now (sent as partial before)" if latest else "new")
             return Claim("send", cursor.lastrowid, message_id, reason)
@@ -219,6 +245,11 @@ class SendLedger:
     def mark_failed(self, delivery_id: int, error: str) -> None:
         with self._transaction() as con:
             _set(con, delivery_id, status="failed", error=error)
+
+    def mark_skipped(self, delivery_id: int, reason: str, recipients: Sequence[str] = ()) -> None:
+        """Nothing to send this audience (its slice of the report is empty); not tried again."""
+        with self._transaction() as con:
+            _set(con, delivery_id, status="skipped", error=reason, recipients=", ".join(recipients))
 
 
 def _set(con: sqlite3.Connection, delivery_id: int, **values) -> None:

@@ -170,6 +170,12 @@ class RenderedReport:
     partial: bool = False  # sent from incomplete data (the banner and subject say so)
     xlsx_name: str | None = None
     xlsx: bytes | None = None
+    kind: str = "daily"
+    language: str = ""
+    context: object = None  # the report context it was rendered from
+    tables: tuple = ()  # the queries it ran (flows.reports.recording.RecordedTable): other languages
+    missing: tuple = ()  # (shop id, entity) pairs a partial report lacks
+    cutoff: dt.datetime | None = None
 
     @property
     def content_sha256(self) -> str:
@@ -221,7 +227,8 @@ def render_daily(settings: Settings, business_date: dt.date, scope_id: str,
     documents = daily_documents(ctx, recorder.tables, timezone=settings.timezone)
     pause_point("render")  # rendered, not archived yet
     extra = {"missing": [list(m) for m in missing], "cutoff": cutoff.isoformat() if cutoff else None}
-    return _archive(settings, documents, recorder.tables, extra)
+    return replace(_archive(settings, documents, recorder.tables, extra), context=ctx, tables=tuple(recorder.tables),
+                   missing=tuple(tuple(m) for m in missing), cutoff=cutoff)
 
 
 def default_report_week(settings: Settings, now: dt.datetime | None = None) -> dt.date:
@@ -258,7 +265,7 @@ def render_weekly(settings: Settings, week_start: dt.date, scope_id: str,
         ctx = weekly_context(recorder, settings, week_start, scope_id, language)
     documents = weekly_documents(ctx, recorder.tables, timezone=settings.timezone)
     pause_point("render")
-    return _archive(settings, documents, recorder.tables, {})
+    return replace(_archive(settings, documents, recorder.tables, {}), context=ctx, tables=tuple(recorder.tables))
 
 
 def _archive(settings: Settings, documents, tables, extra: dict) -> RenderedReport:
@@ -281,7 +288,7 @@ def _archive(settings: Settings, documents, tables, extra: dict) -> RenderedRepo
                           subject=documents.subject, pdf_name=f"{documents.stem}.pdf", pdf=documents.pdf,
                           email=documents.email, archived=archived, partial=documents.partial,
                           xlsx_name=f"{documents.stem}.xlsx" if documents.xlsx is not None else None,
-                          xlsx=documents.xlsx)
+                          xlsx=documents.xlsx, kind=documents.kind, language=documents.language)
 
 
 def rerender_archived(folder: Path):
@@ -352,14 +359,135 @@ def claim_delivery(settings: Settings, kind: str, business_date: dt.date, scope_
         domain=message_domain(settings.mail), outbox_dir=settings.outbox_dir)
 
 
-def deliver_report(settings: Settings, report: RenderedReport, claim: Claim) -> "Delivery":
+def report_in(settings: Settings, report: RenderedReport, language: str):
+    """The report's context in ``language``: the rendered one, or rebuilt from the rows the report
+    read (no warehouse needed)."""
+    from flows.reports.recording import ReplayConnection
+
+    if language == report.language and report.context is not None:
+        return report.context
+    con = ReplayConnection(report.tables)
+    if report.kind == "weekly":
+        return weekly_context(con, settings, report.business_date, report.scope_id, language)
+    return daily_context(con, settings, report.business_date, report.scope_id, language, report.missing,
+                         report.cutoff)
+
+
+def translated_report(settings: Settings, report: RenderedReport, language: str) -> RenderedReport:
+    """The same report in another language, kept in the archive beside it (``<period>/<language>/``)."""
+    from flows.reports.documents import daily_documents, weekly_documents
+
+    if language == report.language:
+        return report
+    ctx = report_in(settings, report, language)
+    make = weekly_documents if report.kind == "weekly" else daily_documents
+    documents = make(ctx, report.tables, timezone=settings.timezone)
+    folder = report.archived.folder / language
+    files = {f"{documents.stem}.pdf": documents.pdf, f"{documents.stem}.html": documents.pdf_html.encode("utf-8"),
+             "email.html": documents.email.html.encode("utf-8")}
+    if documents.xlsx is not None:
+        files[f"{documents.stem}.xlsx"] = documents.xlsx
+    for name, data in files.items():
+        write_atomic(folder / name, data)
+    archived = ArchivedReport(folder=folder, pdf=folder / f"{documents.stem}.pdf",
+                              html=folder / f"{documents.stem}.html", email_html=folder / "email.html",
+                              xlsx=folder / f"{documents.stem}.xlsx" if documents.xlsx is not None else None)
+    return replace(report, subject=documents.subject, pdf_name=f"{documents.stem}.pdf", pdf=documents.pdf,
+                   email=documents.email, archived=archived, xlsx=documents.xlsx,
+                   xlsx_name=f"{documents.stem}.xlsx" if documents.xlsx is not None else None,
+                   language=language, context=ctx)
+
+
+def claim_audience(settings: Settings, report_kind: str, period_day: dt.date, scope_id: str, audience: str, *,
+                   partial: bool = False, resend: bool = False, run_id: str = "") -> Claim:
+    """Ask the send ledger whether this audience gets the report now (daily: the day; weekly: the
+    ISO week of ``period_day``)."""
+    from flows.delivery.mail import message_domain
+    from flows.reports.weekly import iso_week_label
+
+    period = iso_week_label(period_day) if report_kind == WEEKLY else period_day.isoformat()
+    return SendLedger(settings.send_ledger_path).claim(
+        report_kind, period, scope_id, audience=audience, partial=partial, resend=resend, run_id=run_id,
+        domain=message_domain(settings.mail), outbox_dir=settings.outbox_dir)
+
+
+def deliver_to_audience(settings: Settings, report: RenderedReport, audience, claim: Claim) -> str:
+    """Deliver the claimed report to one audience (:mod:`flows.delivery.audiences`); returns where
+    it went, or why it was skipped (an empty slice: the ad team on a day without ad spend)."""
+    if audience.channel == "webhook":
+        return str(_post_webhook(settings, report, audience, claim))
+    if audience.view == "ads":
+        return _deliver_ads(settings, report, audience, claim)
+    return str(deliver_report(settings, translated_report(settings, report, audience.language), claim,
+                              recipients=audience.recipients))
+
+
+def _deliver_ads(settings: Settings, report: RenderedReport, audience, claim: Claim) -> str:
+    from flows.delivery.mail import build_report_message
+    from flows.reports.render import render_ads_email
+
+    ctx = report_in(settings, report, audience.language)
+    email = render_ads_email(ctx)
+    if email is None:
+        reason = "no ad campaigns in this report: nothing for the ad team"
+        SendLedger(settings.send_ledger_path).mark_skipped(claim.delivery_id, reason, audience.recipients)
+        return f"skipped ({reason})"
+    subject = ctx.labels["ads.subject"].format(subject=_subject_of(ctx, report.kind))
+    message = build_report_message(settings.mail, subject, email, None, None, message_id=claim.message_id,
+                                   recipients=audience.recipients)
+    return str(_send(settings, claim, message, audience.recipients,
+                     content_sha256=hashlib.sha256(email.html.encode("utf-8")).hexdigest(),
+                     partial=report.partial, archive_path=str(report.archived.pdf)))
+
+
+def _subject_of(ctx, kind: str) -> str:
+    if kind == WEEKLY:
+        from flows.reports.weekly import weekly_subject
+
+        return weekly_subject(ctx)
+    from flows.delivery.mail import report_subject
+
+    return report_subject(ctx)
+
+
+def _post_webhook(settings: Settings, report: RenderedReport, audience, claim: Claim):
+    """Post the report's chat summary, recorded in the send ledger like a mail."""
+    from flows.delivery.mail import DeliveryError
+    from flows.delivery.webhooks import daily_summary, scrub, send_webhook, weekly_summary
+
+    hook = audience.webhook.webhook()
+    ctx = report_in(settings, report, audience.language)
+    link = report.archived.pdf.resolve().as_uri()
+    summary = (weekly_summary if report.kind == WEEKLY else daily_summary)(ctx, link)
+    ledger = SendLedger(settings.send_ledger_path)
+    ledger.start_attempt(claim.delivery_id, recipients=[f"{hook.platform}:{hook.name}"], subject=summary.title,
+                         content_sha256=hashlib.sha256(repr(summary).encode("utf-8")).hexdigest(),
+                         method="webhook", partial=report.partial, archive_path=str(report.archived.pdf))
+    pause_point("send")
+    try:
+        delivery = send_webhook(hook, summary)
+    except DeliveryError as exc:
+        ledger.mark_failed(claim.delivery_id, str(exc))
+        raise
+    except Exception as exc:
+        ledger.mark_failed(claim.delivery_id, scrub(f"{type(exc).__name__}: {exc}", hook))
+        raise
+    ledger.mark_sent(claim.delivery_id, f"{hook.platform}:{hook.name}")
+    record_delivery(report.archived.folder, {
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "to": [f"{hook.platform}:{hook.name}"],
+        "method": "webhook", "where": str(delivery), "ledger_id": claim.delivery_id, "status": "sent"})
+    return delivery
+
+
+def deliver_report(settings: Settings, report: RenderedReport, claim: Claim,
+                   recipients: Sequence[str] | None = None) -> "Delivery":
     """Mail the report (or write it to the outbox folder) as the claimed ledger delivery."""
     from flows.delivery.mail import build_report_message
 
     attachments = [(report.xlsx_name, report.xlsx)] if report.xlsx is not None else []
+    recipients = tuple(settings.mail.recipients if recipients is None else recipients)
     message = build_report_message(settings.mail, report.subject, report.email, report.pdf_name, report.pdf,
-                                   message_id=claim.message_id, attachments=attachments)
-    recipients = settings.mail.recipients
+                                   message_id=claim.message_id, attachments=attachments, recipients=recipients)
     delivery = _send(settings, claim, message, recipients, content_sha256=report.content_sha256,
                      partial=report.partial, archive_path=str(report.archived.pdf))
     record_delivery(report.archived.folder, {

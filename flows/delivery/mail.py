@@ -117,22 +117,26 @@ XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.she
 
 
 def build_report_message(mail: "MailSettings", subject: str, rendered: "RenderedEmail",
-                         pdf_name: str, pdf: bytes, message_id: str | None = None,
-                         attachments: "list[tuple[str, bytes]] | None" = None) -> EmailMessage:
+                         pdf_name: str | None, pdf: bytes | None, message_id: str | None = None,
+                         attachments: "list[tuple[str, bytes]] | None" = None,
+                         recipients=None) -> EmailMessage:
     """The report mail: text + HTML (with its inline PNG images) + the PDF attached as ``pdf_name``,
     then ``attachments`` ((file name, bytes): the ``.xlsx`` workbook).
 
-    ``message_id`` is the send ledger's Message-ID for this delivery (a retry keeps it).
+    ``message_id`` is the send ledger's Message-ID for this delivery (a retry keeps it);
+    ``recipients`` (default ``mail.to``) go in the To header. Without ``pdf`` nothing is attached
+    but the ``attachments`` (the ad team's mail).
     """
     message = EmailMessage()
-    _headers(message, mail, subject, mail.recipients, message_id)
+    _headers(message, mail, subject, mail.recipients if recipients is None else tuple(recipients), message_id)
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     html_part = message.get_payload()[-1]
     for i, (cid, png) in enumerate(rendered.images.items(), start=1):
         html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>",
                               disposition="inline", filename=f"chart{i}.png")
-    message.add_attachment(pdf, maintype="application", subtype="pdf", filename=pdf_name)
+    if pdf is not None:
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=pdf_name)
     for name, data in attachments or ():
         maintype, subtype = XLSX_TYPE if name.endswith(".xlsx") else ("application", "octet-stream")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
