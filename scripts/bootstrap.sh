@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei poppler-utils)
 VENV=${SHOPREPORT_VENV:-.venv}
 EXTRAS=${1:-}
+# the test set-up also needs a browser: the mail is checked as rendered by Debian's Chromium
+if [[ ",$EXTRAS," == *",test,"* ]]; then
+    APT_PACKAGES+=(chromium)
+fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

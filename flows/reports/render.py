@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = REPO_ROOT / "report_templates"
 CID_DOMAIN = "shopreport.local"
+EMAIL_CHART_WIDTH = 616  # px: the e-mail column (640) less its padding
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,13 @@ def template_environment(templates_dir: Path = TEMPLATES_DIR) -> "jinja2.Environ
     )
 
 
+def _email_chart_height(png: bytes, width: int = EMAIL_CHART_WIDTH) -> int:
+    """The height attribute for a PNG shown ``width`` px wide (from its IHDR: Outlook needs both)."""
+    png_width = int.from_bytes(png[16:20], "big")
+    png_height = int.from_bytes(png[20:24], "big")
+    return round(width * png_height / png_width)
+
+
 def daily_chart(ctx: "DailyReportContext"):
     from flows.reports.charts import trend_chart
 
@@ -71,7 +79,9 @@ def render_email(ctx: "DailyReportContext", templates_dir: Path = TEMPLATES_DIR,
     chart = chart or daily_chart(ctx)
     cid = _content_id(chart.name, chart.png)
     env = template_environment(templates_dir)
-    html = env.get_template("daily_email.html").render(ctx=ctx, chart_cid=cid, chart_alt=chart.alt)
+    html = env.get_template("daily_email.html").render(ctx=ctx, chart_cid=cid, chart_alt=chart.alt,
+                                                 chart_width=EMAIL_CHART_WIDTH,
+                                                 chart_height=_email_chart_height(chart.png))
     text = env.get_template("daily_email.txt").render(ctx=ctx)
     return RenderedEmail(html=html, text=_tidy_text(text), images={cid: chart.png})
 
@@ -161,6 +171,8 @@ def render_weekly_email(ctx, templates_dir: Path = TEMPLATES_DIR, *, chart=None)
     chart = chart or weekly_chart(ctx)
     cid = _content_id(chart.name, chart.png)
     env = template_environment(templates_dir)
-    html = env.get_template("weekly_email.html").render(ctx=ctx, chart_cid=cid, chart_alt=chart.alt)
+    html = env.get_template("weekly_email.html").render(ctx=ctx, chart_cid=cid, chart_alt=chart.alt,
+                                                 chart_width=EMAIL_CHART_WIDTH,
+                                                 chart_height=_email_chart_height(chart.png))
     text = env.get_template("weekly_email.txt").render(ctx=ctx)
     return RenderedEmail(html=html, text=_tidy_text(text), images={cid: chart.png})
