@@ -212,20 +212,19 @@ def backfill_reports(settings: "Settings", start: dt.date, end: dt.date, *, scop
 
 
 def _send_rendered(settings: "Settings", summary: BackfillSummary, run_id: str) -> None:
-    from flows.pipeline import DAILY, claim_delivery, claim_weekly, deliver_report
+    """Deliver each rendered report to its audiences, each once (the send ledger decides)."""
+    from flows.pipeline import claim_audiences, deliver_to_audience
 
     for outcome in summary.with_status("rendered"):
         planned, report = outcome.report, outcome.rendered
-        if planned.kind == "weekly":
-            claim = claim_weekly(settings, planned.day, planned.scope_id, run_id=run_id)
-        else:
-            claim = claim_delivery(settings, DAILY, planned.day, planned.scope_id, run_id=run_id)
-        if not claim.should_send:
-            summary.not_sent.append(planned.label)
-            continue
-        try:
-            deliver_report(settings, report, claim)
-        except Exception as exc:  # noqa: BLE001 - recorded in the ledger; the next run may retry
-            summary.send_failures.append(f"{planned.label}: {type(exc).__name__}: {exc}")
-            continue
-        summary.sent.append(planned.label)
+        for audience, claim in claim_audiences(settings, planned.kind, planned.day, planned.scope_id, run_id=run_id):
+            label = f"{planned.label} → {audience.label}"
+            if not claim.should_send:
+                summary.not_sent.append(label)
+                continue
+            try:
+                deliver_to_audience(settings, report, audience, claim)
+            except Exception as exc:  # noqa: BLE001 - recorded in the ledger; the next run may retry
+                summary.send_failures.append(f"{label}: {type(exc).__name__}: {exc}")
+                continue
+            summary.sent.append(label)

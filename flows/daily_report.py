@@ -82,10 +82,28 @@ def _temporary_failure(task, task_run, state) -> bool:
 
 
 @task(name="deliver", cache_policy=NO_CACHE, retry_condition_fn=_temporary_failure)
-def deliver_task(settings: Settings, report: pipeline.RenderedReport, claim) -> str:
-    where = str(pipeline.deliver_report(settings, report, claim))
-    print(f"delivered {report.subject} → {where} (ledger #{claim.delivery_id})")
+def deliver_task(settings: Settings, report: pipeline.RenderedReport, audience, claim) -> str:
+    where = pipeline.deliver_to_audience(settings, report, audience, claim)
+    print(f"{audience.label}: {report.subject} → {where} (ledger #{claim.delivery_id})")
     return where
+
+
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_task(settings: Settings, report: pipeline.RenderedReport) -> str:
+    """The run page's summary: headline and movements, the data-quality record, the report's link."""
+    from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+    from flows.delivery.artifacts import run_artifacts
+
+    made = run_artifacts(report.context, report.kind, report.archived.folder.name, report.archived.pdf,
+                         settings.archive_dir)
+    create_markdown_artifact(key=made.key, markdown=made.markdown, description=report.subject)
+    if made.table:
+        create_table_artifact(key=f"{made.key}-data-quality", table=made.table,
+                              description=f"data quality: {report.subject}")
+    create_link_artifact(key=f"{made.key}-report", link=made.link, link_text=made.link_text,
+                         description="the archived report (the archive's index.html lists them all)")
+    return made.key
 
 
 @task(name="notice", cache_policy=NO_CACHE, retry_condition_fn=_temporary_failure)
@@ -136,27 +154,34 @@ def _daily_reports(settings: Settings, scope_dates: dict[str, dt.date], ingest: 
     deliveries, failures = [], []
     for scope_id, day in scope_dates.items():
         status, missing = freshness.status(scope_id, day), freshness.missing(scope_id, day)
-        kind = pipeline.DAILY_LATE if status == "late" else pipeline.DAILY
-        claim = pipeline.claim_delivery(settings, kind, day, scope_id, partial=status == "partial",
-                                        resend=resend, run_id=run_id)
-        if not claim.should_send:
-            print(f"{kind} {scope_id} {day}: not sent again, {claim.reason} (--resend sends it again)")
-            continue
-        print(f"{kind} {scope_id} {day}: {status}; sending ({claim.reason})")
         if status == "late":
-            state = notice(settings, pipeline.render_late_notice(settings, day, scope_id, missing,
-                                                                 freshness.deadline),
-                           claim, return_state=True)
-        else:
-            rendered = render_task(settings, day, scope_id, missing, freshness.deadline, return_state=True)
-            if rendered.is_failed():
-                failures.append(f"{scope_id} {day}: {rendered.result(raise_on_failure=False)}")
+            claim = pipeline.claim_delivery(settings, pipeline.DAILY_LATE, day, scope_id, resend=resend, run_id=run_id)
+            if not claim.should_send:
+                print(f"daily_late {scope_id} {day}: not sent again, {claim.reason}")
                 continue
-            state = deliver(settings, rendered.result(), claim, return_state=True)
-        if state.is_failed():
-            failures.append(f"{scope_id} {day}: {state.result(raise_on_failure=False)}")
-        else:
-            deliveries.append(state.result())
+            state = notice(settings, pipeline.render_late_notice(settings, day, scope_id, missing,
+                                                                 freshness.deadline), claim, return_state=True)
+            _collect(state, f"{scope_id} {day}", deliveries, failures)
+            continue
+        claims = pipeline.claim_audiences(settings, pipeline.DAILY, day, scope_id, partial=status == "partial",
+                                          resend=resend, run_id=run_id)
+        for audience, claim in claims:
+            if not claim.should_send:
+                print(f"daily {scope_id} {day} → {audience.label}: not sent again, {claim.reason} "
+                      f"(--resend sends it again)")
+        todo = [(audience, claim) for audience, claim in claims if claim.should_send]
+        if not todo:
+            continue
+        print(f"daily {scope_id} {day}: {status}; {len(todo)} delivery(ies) to make")
+        rendered = render_task(settings, day, scope_id, missing, freshness.deadline, return_state=True)
+        if rendered.is_failed():
+            failures.append(f"{scope_id} {day}: {rendered.result(raise_on_failure=False)}")
+            continue
+        report = rendered.result()
+        publish_task(settings, report, return_state=True)  # the run page's summary; never fails the run
+        for audience, claim in todo:
+            state = deliver(settings, report, audience, claim, return_state=True)
+            _collect(state, f"{scope_id} {day} → {audience.label}", deliveries, failures)
     if failures:
         raise pipeline.RunIncomplete(f"{len(failures)} of {len(scope_dates)} report(s) not delivered "
                                      f"(the send ledger has them; the next run retries): "
@@ -221,20 +246,24 @@ def _weekly_reports(settings: Settings, week: dt.date, scopes: list[str], ingest
     deliver = deliver_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
     deliveries, failures = [], []
     for scope_id in scopes:
-        claim = pipeline.claim_weekly(settings, week, scope_id, resend=resend, run_id=run_id)
-        if not claim.should_send:
-            print(f"weekly {scope_id} {week}: not sent again, {claim.reason} (--resend sends it again)")
+        claims = pipeline.claim_audiences(settings, pipeline.WEEKLY, week, scope_id, resend=resend, run_id=run_id)
+        for audience, claim in claims:
+            if not claim.should_send:
+                print(f"weekly {scope_id} {week} → {audience.label}: not sent again, {claim.reason} "
+                      f"(--resend sends it again)")
+        todo = [(audience, claim) for audience, claim in claims if claim.should_send]
+        if not todo:
             continue
-        print(f"weekly {scope_id} {week}: sending ({claim.reason})")
+        print(f"weekly {scope_id} {week}: {len(todo)} delivery(ies) to make")
         rendered = render_weekly_task(settings, week, scope_id, return_state=True)
         if rendered.is_failed():
             failures.append(f"{scope_id} {week}: {rendered.result(raise_on_failure=False)}")
             continue
-        state = deliver(settings, rendered.result(), claim, return_state=True)
-        if state.is_failed():
-            failures.append(f"{scope_id} {week}: {state.result(raise_on_failure=False)}")
-        else:
-            deliveries.append(state.result())
+        report = rendered.result()
+        publish_task(settings, report, return_state=True)
+        for audience, claim in todo:
+            state = deliver(settings, report, audience, claim, return_state=True)
+            _collect(state, f"{scope_id} {week} → {audience.label}", deliveries, failures)
     if failures:
         raise pipeline.RunIncomplete(f"{len(failures)} of {len(scopes)} weekly report(s) not delivered "
                                      f"(the send ledger has them; the next run retries): "
@@ -275,6 +304,13 @@ def backfill(config: str | None = None, start: dt.date | None = None, end: dt.da
     if not summary.ok:
         raise pipeline.RunIncomplete("backfill: " + "; ".join(summary.lines()[1:]))
     return summary.as_dict()
+
+
+def _collect(state, label: str, deliveries: list[str], failures: list[str]) -> None:
+    if state.is_failed():
+        failures.append(f"{label}: {state.result(raise_on_failure=False)}")
+    else:
+        deliveries.append(state.result())
 
 
 def _freshness_gate(settings: Settings, scope_dates: dict[str, dt.date], ingest: bool) -> Freshness:

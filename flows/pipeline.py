@@ -411,6 +411,17 @@ def claim_audience(settings: Settings, report_kind: str, period_day: dt.date, sc
         domain=message_domain(settings.mail), outbox_dir=settings.outbox_dir)
 
 
+def claim_audiences(settings: Settings, report_kind: str, period_day: dt.date, scope_id: str, *,
+                    partial: bool = False, resend: bool = False, run_id: str = "") -> list:
+    """Every audience of the report (:func:`flows.delivery.audiences.report_audiences`) with its
+    send-ledger claim: ``[(audience, claim), …]``."""
+    from flows.delivery.audiences import report_audiences
+
+    return [(audience, claim_audience(settings, report_kind, period_day, scope_id, audience.key, partial=partial,
+                                      resend=resend, run_id=run_id))
+            for audience in report_audiences(settings, report_kind, scope_id)]
+
+
 def deliver_to_audience(settings: Settings, report: RenderedReport, audience, claim: Claim) -> str:
     """Deliver the claimed report to one audience (:mod:`flows.delivery.audiences`); returns where
     it went, or why it was skipped (an empty slice: the ad team on a day without ad spend)."""

@@ -134,6 +134,17 @@ def report_file_stem(ctx: "DailyReportContext") -> str:
     return safe_file_name(stem)
 
 
+def render_ads_email(ctx, templates_dir: Path = TEMPLATES_DIR) -> RenderedEmail | None:
+    """The ad team's mail body (the ad-payback section alone) for a daily or weekly context; None
+    when the report has no ad campaigns (an empty slice: nothing to send)."""
+    if not any(group.rows for group in ctx.ad_campaigns):
+        return None
+    env = template_environment(templates_dir)
+    html = env.get_template("ads_email.html").render(ctx=ctx)
+    text = env.get_template("ads_email.txt").render(ctx=ctx)
+    return RenderedEmail(html=html, text=_tidy_text(text))
+
+
 def _content_id(name: str, data: bytes) -> str:
     """A Content-ID made from the image's bytes: unique within a mail, and the same mail body
     when the same report is rendered again (the archive's re-render check relies on it)."""
