@@ -61,7 +61,7 @@ def _iso_week(value: str) -> dt.date:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from flows.settings import LANGUAGES, PLATFORMS, SMTP_SECURITY
+    from flows.settings import BUILT_IN_LANGUAGES, PLATFORMS, SMTP_SECURITY
 
     parser = argparse.ArgumentParser(
         prog="shopreport",
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--currency", metavar="CODE", help="currency of the shops that do not name one (e.g. CNY)")
     p.add_argument("--reporting-currency", metavar="CODE",
                    help="currency of the all-shops report (default: the first shop's)")
-    p.add_argument("--language", choices=LANGUAGES, help="report language (default zh-CN)")
+    p.add_argument("--language", choices=BUILT_IN_LANGUAGES, help="report language (default zh-CN)")
     p.add_argument("--timezone", metavar="ZONE", help="time zone of the business days (default Asia/Shanghai)")
     p.add_argument("--mail-to", action="append", default=[], metavar="ADDRESS",
                    help="who gets the reports; repeatable or comma-separated")

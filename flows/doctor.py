@@ -278,8 +278,8 @@ def check_inbox(settings: Settings) -> list[Check]:
         rel = [str(p.relative_to(inbox)) for p in rejected]
         checks.append(Check("rejected files", "warn", f"{len(rejected)} file(s) set aside in "
                             f"inbox/<shop>/{REJECTED_DIR}/: {', '.join(rel[:5])}" + (" …" if len(rel) > 5 else ""),
-                            f"read the .reason.txt beside each; fix the file and put it back in the shop's "
-                            f"folder, or delete it"))
+                            "read the .reason.txt beside each; fix the file and put it back in the shop's "
+                            "folder, or delete it"))
     return checks
 
 

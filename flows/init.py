@@ -17,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flows.config_template import SMTP_PORTS, ProjectConfig, config_text
-from flows.settings import (CONFIG_FILE_NAME, LANGUAGES, PLATFORMS, SMTP_SECURITY, ConfigError,
+from flows.settings import (CONFIG_FILE_NAME, BUILT_IN_LANGUAGES, PLATFORMS, SMTP_SECURITY, ConfigError,
                             ShopConfig, parse_settings)
 
 Ask = Callable[[str, str], str]  # (question, default) → answer ("" keeps the default)
@@ -155,9 +155,9 @@ def choose_project(options: InitOptions, ask: Ask | None = None,
 
     language = options.language
     if language is None and ask:
-        language = _asking(ask, f"Report language ({' or '.join(LANGUAGES)})", LANGUAGES[0],
-                           lambda v: _choice(v, LANGUAGES, "language"))
-    language = language or LANGUAGES[0]
+        language = _asking(ask, f"Report language ({' or '.join(BUILT_IN_LANGUAGES)})", BUILT_IN_LANGUAGES[0],
+                           lambda v: _choice(v, BUILT_IN_LANGUAGES, "language"))
+    language = language or BUILT_IN_LANGUAGES[0]
 
     mail_to = _addresses(options.mail_to, "--mail-to")
     if not mail_to and ask:

@@ -30,7 +30,7 @@ from flows.ingest.load import FileOutcome, IngestReport, Ingestor
 from flows.ledger import Claim, SendLedger
 from flows.settings import Settings
 from flows.warehouse.build import BuildResult, build, build_is_current
-from flows.warehouse.db import connect, install_salt, open_warehouse
+from flows.warehouse.db import install_salt, open_warehouse
 
 if TYPE_CHECKING:
     from email.message import EmailMessage

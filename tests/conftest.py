@@ -514,3 +514,18 @@ def drop():
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def chat_server(monkeypatch):
+    monkeypatch.setenv("no_proxy", "*")  # never through a proxy from the environment
+    monkeypatch.setenv("NO_PROXY", "*")
+    from chat_server import ChatServer
+
+    server = ChatServer()
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.httpd.shutdown()
+        server.httpd.server_close()

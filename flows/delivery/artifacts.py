@@ -60,18 +60,25 @@ def summary_markdown(ctx: Any, kind: str, link: str) -> str:
 
 
 def data_quality_table(ctx: Any) -> list[dict[str, Any]]:
-    """One row per file of the latest load and one per missing source (empty for a report
-    without a data-quality record)."""
+    """The report's data-quality box as rows: the latest load as a whole, each file the box lists
+    (all of them, or only those with problems when there are many), each missing source and each
+    note. Empty for a report without a data-quality record."""
     quality = getattr(ctx, "data_quality", None)
     if quality is None:
         return []
-    rows: list[dict[str, Any]] = [
-        {"shop": f.shop_name, "file": f.file_name, "kind": f.entity, "format": f.profile, "covers": f.coverage,
-         "rows read": f.rows_read, "loaded": f.rows_loaded, "rejected": f.rows_rejected,
-         "status": "rejects" if f.has_rejects else "ok"}
-        for f in quality.files]
-    rows += [{"shop": m.shop_name, "file": "", "kind": m.entity, "format": "", "covers": "", "rows read": "",
-              "loaded": "", "rejected": "", "status": "missing"} for m in quality.missing]
+
+    def row(item: str, detail: str, status: str, **counts: str) -> dict[str, Any]:
+        return {"item": item, "detail": detail, "rows read": counts.get("read", ""),
+                "loaded": counts.get("loaded", ""), "rejected": counts.get("rejected", ""), "status": status}
+
+    rows = [row(quality.run_text, quality.totals_text, "clean" if quality.is_clean else "problems")]
+    rows += [row(f"{f.shop_name} · {f.file_name}", f"{f.entity} · {f.profile} · {f.coverage}",
+                 "rejects" if f.has_rejects else "ok", read=f.rows_read, loaded=f.rows_loaded, rejected=f.rows_rejected)
+             for f in quality.files]
+    if quality.files_omitted_text:
+        rows.append(row(quality.files_omitted_text, "", "ok"))
+    rows += [row(m.text, m.entity, "missing") for m in quality.missing]
+    rows += [row(note, "", "note") for note in quality.notes]
     return rows
 
 

@@ -28,7 +28,7 @@ def write_project(root: Path, shops: dict[str, tuple[str, str, str]] | None = No
                   profiles_dir: str | None = None):
     """A project folder with a configuration and an empty inbox per shop; returns its Settings."""
     shops = shops or SHOPS
-    paths = f'[paths]\nfx_rates = "fx_rates.csv"\n' + (f'profiles = "{profiles_dir}"\n' if profiles_dir else "")
+    paths = '[paths]\nfx_rates = "fx_rates.csv"\n' + (f'profiles = "{profiles_dir}"\n' if profiles_dir else "")
     blocks = "".join(
         f'\n[[shops]]\nid = "{sid}"\nname = "{sid}"\nplatform = "{platform}"\ncurrency = "{currency}"\n'
         f'timezone = "{tz}"\ngross_margin = 0.4\n' for sid, (platform, currency, tz) in shops.items())

@@ -9,7 +9,6 @@ DuckDB connection, passes every query through and keeps the rows of each ``rpt_`
 from __future__ import annotations
 
 import io
-import re
 import time
 import zipfile
 from datetime import date, datetime, timezone
