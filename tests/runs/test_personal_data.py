@@ -118,13 +118,31 @@ def test_no_personal_data_in_the_warehouse(crash_run, personal_values):
     assert found_in_bytes(b"".join(p.read_bytes() for p in order_exports(crash_run.settings.landing_dir)))
 
 
+def archived_text(path) -> str:
+    """Everything an archived file holds, as text: PDF text, every workbook cell, every Parquet row."""
+    if path.suffix == ".pdf":
+        return pdf_text(path)
+    if path.suffix == ".xlsx":
+        import openpyxl
+
+        book = openpyxl.load_workbook(path)
+        return "\n".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row
+                         if c.value is not None)
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return "\n".join(str(row) for row in pq.read_table(path).to_pylist())
+    return path.read_text(encoding="utf-8")
+
+
 def test_no_personal_data_in_the_archive_the_mails_the_ledger_or_the_logs(crash_run):
     places = {f"log of the run killed at {k}": v for k, v in crash_run.logs.items()}
     places["send ledger"] = crash_run.settings.send_ledger_path.read_bytes().decode("utf-8", "replace")
     for path in crash_run.settings.archive_dir.rglob("*"):
         if path.is_file():
-            places[str(path)] = pdf_text(path) if path.suffix == ".pdf" else path.read_text(encoding="utf-8")
+            places[str(path)] = archived_text(path)
     assert len([p for p in places if p.endswith(".pdf")]) == 2
+    assert len([p for p in places if p.endswith(".xlsx")]) == 2 and len([p for p in places if p.endswith(".parquet")]) > 10
     for i, message in enumerate(crash_run.smtp.messages):
         text = [f"{k}: {v}" for k, v in message.items()]
         for part in message.walk():
@@ -132,6 +150,14 @@ def test_no_personal_data_in_the_archive_the_mails_the_ledger_or_the_logs(crash_
                 text.append(part.get_content())
             elif part.get_content_type() == "application/pdf":
                 text.append(pdf_text(part.get_content()))
+            elif part.get_filename() and part.get_filename().endswith(".xlsx"):
+                import io
+
+                import openpyxl
+
+                book = openpyxl.load_workbook(io.BytesIO(part.get_content()))
+                text += [str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row
+                         if c.value is not None]
         places[f"mail {i}"] = "\n".join(text)
     assert {where: found(text) for where, text in places.items() if found(text)} == {}
 
@@ -182,6 +208,12 @@ def test_export_text_is_escaped_in_html_and_shown_as_text_in_the_pdf(crash_run):
     (mail,) = [m for m in crash_run.smtp.messages if "Shopify" in m["Subject"]]
     body = mail.get_body(("html",)).get_content()
     assert escaped in body and "<script>alert" not in body
-    # there is no spreadsheet output (docs/guarantees.md): nothing for a formula to run in
-    outputs = [*crash_run.settings.archive_dir.rglob("*"), *crash_run.settings.outbox_dir.rglob("*")]
-    assert not [p for p in outputs if p.suffix.lower() in (".xlsx", ".xls", ".csv")]
+    # the workbook keeps the title as text: a formula can't run (docs/guarantees.md)
+    import openpyxl
+
+    (workbook,) = folder.glob("*.xlsx")
+    book = openpyxl.load_workbook(workbook)
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    [title] = [c for c in cells if c.value == HOSTILE_TITLE]
+    assert title.data_type == "s" and title.quotePrefix
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
