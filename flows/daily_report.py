@@ -147,7 +147,7 @@ def _daily(settings: Settings, scope_dates: dict[str, dt.date], ingest: bool, re
 def _daily_reports(settings: Settings, scope_dates: dict[str, dt.date], ingest: bool, resend: bool,
                    run_id: str) -> list[str]:
     freshness = _freshness_gate(settings, scope_dates, ingest)
-    build_task(settings)
+    build_task(settings, if_changed=True)  # nothing new since the last build: the tables stand
     delays = list(settings.mail.retry_delays)
     deliver = deliver_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
     notice = notice_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
@@ -241,7 +241,7 @@ def _weekly_reports(settings: Settings, week: dt.date, scopes: list[str], ingest
                     run_id: str) -> list[str]:
     if ingest:
         ingest_task(settings)
-    build_task(settings)
+    build_task(settings, if_changed=True)  # nothing new since the last build: the tables stand
     delays = list(settings.mail.retry_delays)
     deliver = deliver_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
     deliveries, failures = [], []
