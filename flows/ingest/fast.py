@@ -41,7 +41,7 @@ import pyarrow as pa
 
 from flows.ingest.profiles import Match, Profile, header_key, match_profile
 from flows.ingest.readers import _NOT_EXPORTS, RawTable, _sniff_delimiter, _utf16_without_bom
-from flows.ingest.values import MAX_YEAR, MIN_YEAR, PARSERS, STR, ParseResult
+from flows.ingest.values import MAX_YEAR, MIN_YEAR, PARSERS, ParseResult
 
 CHUNK = 8 * 2**20
 HEAD_CHARS = 256 * 1024
@@ -282,9 +282,14 @@ def _merge(raw: pd.Series, fast: np.ndarray, values: pd.Series, slow: Callable[[
     if rest.any():
         slow_values, slow_bad = slow(raw[rest])
         values = values.copy()
-        values[rest] = slow_values.to_numpy()
+        values[rest] = slow_values.array
         bad[rest] = slow_bad.to_numpy(dtype=bool)
     return values, bad
+
+
+def _utc(values: pd.Series, bad: pd.Series) -> ParseResult:
+    """The reference's timestamps as UTC microseconds (all-NaT results come back naive)."""
+    return pd.to_datetime(values, utc=True).astype("datetime64[us, UTC]"), bad
 
 
 class SqlParsers(dict):
@@ -341,12 +346,10 @@ class SqlParsers(dict):
             utc = pd.Series(pa.compute.cast(aware, pa.timestamp("us", tz="UTC")).to_pandas().array, index=index)
             result[offset_ok] = utc[offset_ok].astype("datetime64[us, UTC]")
         fast = naive_ok | offset_ok
-        result, slow_bad = _merge(raw, fast, result, lambda s: PARSERS["timestamp"](s, timezone))
+        result, slow_bad = _merge(raw, fast, result, lambda s: _utc(*PARSERS["timestamp"](s, timezone)))
         bad |= slow_bad
         years = result.dt.year.to_numpy(dtype="float64", na_value=np.nan)
         bad = raw.notna().to_numpy(dtype=bool) & (bad | (years < MIN_YEAR) | (years > MAX_YEAR))
         return result.where(~bad), pd.Series(bad, index=index)
 
 
-def as_frame_strings(series: pd.Series) -> pd.Series:
-    return series.astype(STR)
