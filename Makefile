@@ -4,7 +4,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup lint clean
+.PHONY: demo test setup lint clean bench-ingest
 
 demo:  ## generate the demo business, run the whole pipeline, print where the reports and mails are
 	@bash scripts/bootstrap.sh
@@ -23,3 +23,7 @@ lint:  ## SQL style (sqlfluff, settings in pyproject.toml)
 
 clean:
 	rm -rf demo .pytest_cache
+
+bench-ingest:  ## ingest rows/s on 1M-line synthetic exports, beside cat / DuckDB / pandas baselines
+	@bash scripts/bootstrap.sh test
+	$(BIN)/python bench/ingest_bench.py --rows 1000000 --repeat 3 --reference

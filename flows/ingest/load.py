@@ -27,6 +27,7 @@ import pandas as pd
 from flows.ingest.profiles import (CANONICAL, ENTITY_EVENT_COLUMN, NUMERIC_TYPES, ColumnSpec,
                                    Condition, Match, NoMatch, Profile, header_key, load_profiles,
                                    match_profile)
+from flows.ingest.fast import FastFile, NotFast, SqlParsers, open_fast, read_rows
 from flows.ingest.readers import RawTable, UnreadableFile, read_table
 from flows.ingest.values import PARSERS, REASONS, STR
 from flows.settings import Settings, ShopConfig
@@ -47,6 +48,14 @@ _PERIOD_LINE = re.compile(r"统计|日期|时间范围|date range|reporting|peri
 
 class FileRefused(ValueError):
     """The file was recognised but cannot be loaded (e.g. a required column is missing)."""
+
+
+class _Refused(Exception):
+    """Inside the loader: the file has been set aside; ``outcome`` says why."""
+
+    def __init__(self, outcome: "FileOutcome"):
+        super().__init__(outcome.message)
+        self.outcome = outcome
 
 
 @dataclass
@@ -270,8 +279,8 @@ def _map_values(cell: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarra
     return mapped, unknown
 
 
-def _numeric(cell: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray]:
-    values, bad = PARSERS[spec.type](cell)
+def _numeric(cell: pd.Series, spec: ColumnSpec, parsers: dict = PARSERS) -> tuple[pd.Series, np.ndarray]:
+    values, bad = parsers[spec.type](cell)
     if spec.scale is not None:
         values = values * spec.scale
         if spec.type == "decimal":
@@ -279,12 +288,13 @@ def _numeric(cell: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, np.ndarray]:
     return values, bad.to_numpy(dtype=bool, copy=True)
 
 
-def _product(raw: pd.DataFrame, item: _Resolved, header: _Header) -> tuple[pd.Series, list[tuple[np.ndarray, str, pd.Series]]]:
+def _product(raw: pd.DataFrame, item: _Resolved, header: _Header,
+             parsers: dict = PARSERS) -> tuple[pd.Series, list[tuple[np.ndarray, str, pd.Series]]]:
     spec = item.spec
     result = np.ones(len(raw))
     problems = []
     for i in item.positions:
-        values, bad = PARSERS["number"](raw[i])
+        values, bad = parsers["number"](raw[i])
         result = result * values.to_numpy(dtype="float64", na_value=np.nan)
         problems.append((bad.to_numpy(dtype=bool), header.headers[i], raw[i]))
     result = result * (spec.scale if spec.scale is not None else 1.0)
@@ -305,12 +315,12 @@ def _product(raw: pd.DataFrame, item: _Resolved, header: _Header) -> tuple[pd.Se
     return pd.Series(result, index=raw.index, dtype="float64"), problems
 
 
-def _concat(raw: pd.DataFrame, item: _Resolved) -> tuple[pd.Series, np.ndarray]:
+def _concat(raw: pd.DataFrame, item: _Resolved, parsers: dict = PARSERS) -> tuple[pd.Series, np.ndarray]:
     spec = item.spec
     result: pd.Series | None = None
     bad = np.zeros(len(raw), dtype=bool)
     for i in item.positions:
-        part, part_bad = PARSERS[spec.type](raw[i])
+        part, part_bad = parsers[spec.type](raw[i])
         bad |= part_bad.to_numpy(dtype=bool)
         if result is None:
             result = part.astype(STR)
@@ -374,8 +384,36 @@ def parse_rows(rows: list[list[str]], row_numbers: list[int], match: Match, shop
         data_rows.append(row)
         data_numbers.append(number)
 
-    # only the columns a profile reads are kept and cleaned: the rest (names, phones, addresses…)
-    # is never touched
+    used = used_positions(profile, resolved, header)
+    raw = pd.DataFrame({i: pd.array([row[i] for row in data_rows], dtype=STR) for i in used},
+                       index=pd.Index(data_numbers, name="source_row"))
+    return parse_frame(raw, rows[:match.header_index], match, resolved, captures, shop, salt, file_name,
+                       encoding, rejects, rows_read, summary_rows)
+
+
+def parse_fast(fast: FastFile, shop: ShopConfig, salt: str, file_name: str,
+               con: duckdb.DuckDBPyConnection) -> ParsedFile:
+    """:func:`parse_rows` for a file the fast reader took: DuckDB reads the rows, SQL parses the
+    common value shapes, and the rest is the same :func:`parse_frame`. Raises ``NotFast`` when
+    the strict reader stops (the caller then reads the file with the reference reader)."""
+    match = fast.match
+    profile = match.profile
+    if "" not in profile.null_values:
+        raise NotFast("the profile keeps empty cells as values (DuckDB reads them as nulls)")
+    header = _Header(match.headers)
+    resolved, captures = _resolve(profile, header)
+    used = used_positions(profile, resolved, header)
+    skip_idx = {i: prefixes for col, prefixes in profile.skip_rows_where_prefix.items()
+                for i in header.find(col)[:1]}
+    raw, rejects, rows_read, summary_rows = read_rows(fast, used, skip_idx, con)
+    return parse_frame(raw, fast.table.rows[:match.header_index], match, resolved, captures, shop, salt,
+                       file_name, fast.table.encoding, rejects, rows_read, summary_rows,
+                       parsers=SqlParsers(con))
+
+
+def used_positions(profile: Profile, resolved: list[_Resolved], header: _Header) -> list[int]:
+    """The header positions a profile reads (mapped columns, conditions, fill-down): only these
+    are kept and cleaned; the rest (names, phones, addresses…) is never touched."""
     used: set[int] = {i for r in resolved for i in r.positions}
     conditions = [c for r in resolved for c in (r.spec.when, r.spec.unless)] + \
         [c for rule in profile.reject_rows for c in (rule.where, rule.unless)]
@@ -384,11 +422,27 @@ def parse_rows(rows: list[list[str]], row_numbers: list[int], match: Match, shop
     used.update(i for r in resolved if r.spec.period_end for i in header.find(r.spec.period_end)[:1])
     if profile.fill_down_key:
         used.update(i for c in (profile.fill_down_key, *profile.fill_down) for i in header.find(c)[:1])
-    raw = pd.DataFrame({i: pd.array([row[i] for row in data_rows], dtype=STR) for i in sorted(used)},
-                       index=pd.Index(data_numbers, name="source_row"))
+    return sorted(used)
+
+
+def parse_frame(raw: pd.DataFrame, title_rows: list[list[str]], match: Match, resolved: list[_Resolved],
+                captures: dict[str, str], shop: ShopConfig, salt: str, file_name: str, encoding: str,
+                rejects: list[dict], rows_read: int, summary_rows: int,
+                parsers: dict[str, Callable[..., tuple[pd.Series, pd.Series]]] | None = None) -> ParsedFile:
+    """Clean, fill, map and parse the used columns of the data rows (``raw``: one Arrow string
+    column per header position, indexed by the row number), collecting rejects.
+
+    Both readers end here: the Python reader (:func:`parse_rows`) and the DuckDB reader
+    (``flows/ingest/fast.py``, which also passes its SQL value parsers as ``parsers``).
+    """
+    parsers = parsers or PARSERS
+    profile = match.profile
+    headers = match.headers
+    header = _Header(headers)
+    used = list(raw.columns)
     nulls = list(profile.null_values)
     bad_rows = np.zeros(len(raw), dtype=bool)
-    for idx in sorted(used):
+    for idx in used:
         stripped = raw[idx].str.strip()
         raw[idx] = stripped.where(~stripped.isin(nulls).to_numpy(dtype=bool, na_value=False))
         too_long = (raw[idx].str.len() > MAX_CELL_CHARS).to_numpy(dtype=bool, na_value=False)
@@ -432,12 +486,12 @@ def parse_rows(rows: list[list[str]], row_numbers: list[int], match: Match, shop
             out[spec.name] = (group.groupby(group, sort=False, dropna=False).cumcount() + 1).astype(STR)
             continue
         if item.kind == "concat":
-            values, bad = _concat(raw, item)
+            values, bad = _concat(raw, item, parsers)
             reason = REASONS.get(spec.type, "unparseable")
             if bad.any():
                 rejects += _rejects(raw, bad & active & ~bad_rows, item.label, raw[item.positions[0]], reason)
         elif item.kind == "product":
-            values, problems = _product(raw, item, header)
+            values, problems = _product(raw, item, header, parsers)
             for mask, label, shown in problems:
                 mask = mask & active
                 if mask.any():
@@ -456,12 +510,12 @@ def parse_rows(rows: list[list[str]], row_numbers: list[int], match: Match, shop
             elif spec.type == "buyer":
                 values = buyer_hash(cell.astype(STR), salt)
             elif spec.type == "timestamp":
-                values, b = PARSERS["timestamp"](cell, shop.timezone)
+                values, b = parsers["timestamp"](cell, shop.timezone)
                 bad = b.to_numpy(dtype=bool)
             elif spec.type in NUMERIC_TYPES:
-                values, bad = _numeric(cell, spec)
+                values, bad = _numeric(cell, spec, parsers)
             else:
-                values, b = PARSERS[spec.type](cell)
+                values, b = parsers[spec.type](cell)
                 bad = b.to_numpy(dtype=bool)
             if not spec.mapped and bad.any():
                 rejects += _rejects(raw, bad & active & ~bad_rows, item.label, cell,
@@ -471,7 +525,7 @@ def parse_rows(rows: list[list[str]], row_numbers: list[int], match: Match, shop
         if spec.period_end:
             end_pos = header.find(spec.period_end)[:1]
             if end_pos:
-                ends, end_bad = PARSERS["date"](raw[end_pos[0]])
+                ends, end_bad = parsers["date"](raw[end_pos[0]])
                 longer = (values.notna() & ends.notna()).to_numpy(dtype=bool) & \
                     (values.to_numpy() != ends.to_numpy()) & ~bad_rows
                 rejects += _rejects(raw, longer, headers[end_pos[0]], raw[end_pos[0]],
@@ -491,7 +545,7 @@ def parse_rows(rows: list[list[str]], row_numbers: list[int], match: Match, shop
     if "business_date" in entity_cols and (profile.date_from_file_name or profile.date_from_title):
         business = next((r for r in resolved if r.spec.name == "business_date"), None)
         if business is None or business.kind in ("empty", "constant"):
-            day, date_from = _day_of_export(rows[:match.header_index], file_name, profile)
+            day, date_from = _day_of_export(title_rows, file_name, profile)
             out["business_date"] = pd.Timestamp(day)
 
     for name in entity_cols:
@@ -571,6 +625,7 @@ class Ingestor:
     run_id: str = field(default_factory=new_run_id)
     profiles: list[Profile] | None = None
     progress: Callable[[FileOutcome], None] | None = None
+    fast: bool = True  # big delimited exports through DuckDB (flows/ingest/fast.py); False: reference only
 
     def __post_init__(self) -> None:
         if self.profiles is None:
@@ -654,25 +709,12 @@ class Ingestor:
                                f"same bytes already loaded as file #{seen[0]} ({seen[1]}, "
                                f"{seen[2]:%Y-%m-%d %H:%M}); nothing changed")
         try:
-            table = read_table(path, data)
+            table, match, parsed = self._read(path, data, shop, from_inbox)
         except UnreadableFile as exc:
             return self._set_aside(path, shop, from_inbox, "unrecognised", str(exc))
-        table, match = recognise(table, self.profiles or [])
-        if isinstance(match, NoMatch):
-            return self._set_aside(path, shop, from_inbox, "unrecognised", match.explain())
+        except _Refused as refused:
+            return refused.outcome
         profile = match.profile
-        if not profile.fits_shop(shop.platform):
-            return self._set_aside(
-                path, shop, from_inbox, "refused",
-                f"{profile.name}: this is a {profile.title} file ({', '.join(profile.shop_platforms)}), but "
-                f"shop {shop.id} is a {shop.platform} shop; put it in the inbox folder of the shop it "
-                f"belongs to", profile=profile)
-        try:
-            parsed = parse_rows(table.rows, table.row_numbers, match, shop, self.salt, path.name,
-                                table.encoding, other_profiles=self.profiles)
-        except FileRefused as exc:
-            return self._set_aside(path, shop, from_inbox, "refused", f"{profile.name}: {exc}",
-                                   profile=profile)
         refuse_all = profile.on_bad_row == "reject_file" and parsed.rejects
         landing = self._land(path, data, sha, shop)
         status = "refused" if refuse_all else "loaded"
@@ -724,6 +766,59 @@ class Ingestor:
             else:
                 path.unlink()
         return outcome
+
+    def _read(self, path: Path, data: bytes, shop: ShopConfig,
+              from_inbox: bool) -> tuple[RawTable, Match, ParsedFile]:
+        """Read, recognise and parse a file: the fast reader when it takes the file, else the
+        reference reader. Raises UnreadableFile, or _Refused with the outcome to report."""
+        if self.fast:
+            try:
+                fast = open_fast(path, data, self.profiles or [])
+            except NotFast:
+                fast = None
+            if fast is not None:
+                try:
+                    self._check_fits(path, shop, fast.match.profile, from_inbox)
+                    parsed = self._parse_fast(fast, path, shop, from_inbox)
+                    if parsed is not None:
+                        return fast.table, fast.match, parsed
+                finally:
+                    fast.close()
+        table = read_table(path, data)
+        table, match = recognise(table, self.profiles or [])
+        if isinstance(match, NoMatch):
+            raise _Refused(self._set_aside(path, shop, from_inbox, "unrecognised", match.explain()))
+        self._check_fits(path, shop, match.profile, from_inbox)
+        try:
+            parsed = parse_rows(table.rows, table.row_numbers, match, shop, self.salt, path.name,
+                                table.encoding, other_profiles=self.profiles)
+        except FileRefused as exc:
+            raise _Refused(self._set_aside(path, shop, from_inbox, "refused",
+                                           f"{match.profile.name}: {exc}", profile=match.profile)) from exc
+        return table, match, parsed
+
+    def _parse_fast(self, fast: FastFile, path: Path, shop: ShopConfig, from_inbox: bool) -> ParsedFile | None:
+        con = duckdb.connect(config={"autoinstall_known_extensions": False,
+                                     "autoload_known_extensions": False})
+        try:
+            con.execute("set TimeZone = 'UTC'")
+            return parse_fast(fast, shop, self.salt, path.name, con)
+        except NotFast:
+            return None
+        except FileRefused as exc:
+            raise _Refused(self._set_aside(path, shop, from_inbox,
+                                           "refused", f"{fast.match.profile.name}: {exc}",
+                                           profile=fast.match.profile)) from exc
+        finally:
+            con.close()
+
+    def _check_fits(self, path: Path, shop: ShopConfig, profile: Profile, from_inbox: bool) -> None:
+        if not profile.fits_shop(shop.platform):
+            raise _Refused(self._set_aside(
+                path, shop, from_inbox, "refused",
+                f"{profile.name}: this is a {profile.title} file ({', '.join(profile.shop_platforms)}), but "
+                f"shop {shop.id} is a {shop.platform} shop; put it in the inbox folder of the shop it "
+                f"belongs to", profile=profile))
 
     def _land(self, path: Path, data: bytes, sha: str, shop: ShopConfig) -> Path:
         """Keep the original bytes: landing/<shop>/<yyyy-mm>/<sha12>_<name> (written atomically)."""

@@ -152,7 +152,7 @@ def test_a_file_is_loaded_whole_or_not_at_all(project, drop, fixtures_dir, monke
     """A failure inside a file's transaction, after its rows were inserted, leaves no trace."""
     from flows.ingest import load
 
-    real_parse = load.parse_rows
+    real_parse = load.parse_frame  # where both readers (Python and DuckDB) end
 
     def parse_then_corrupt(*args, **kwargs):
         parsed = real_parse(*args, **kwargs)
@@ -162,13 +162,13 @@ def test_a_file_is_loaded_whole_or_not_at_all(project, drop, fixtures_dir, monke
         return parsed
 
     drop(project, "shopify_us", "orders_export_2026-11-22.csv")
-    monkeypatch.setattr(load, "parse_rows", parse_then_corrupt)
+    monkeypatch.setattr(load, "parse_frame", parse_then_corrupt)
     with pytest.raises(Exception):
         pipeline.ingest(project)
     assert rows(project, "select count(*) from raw_orders") == [(0,)]
     assert rows(project, "select count(*) from source_files") == [(0,)]
     assert (project.inbox_dir / "shopify_us" / "orders_export_2026-11-22.csv").exists(), \
         "the inbox file stays until its rows are committed"
-    monkeypatch.setattr(load, "parse_rows", real_parse)
+    monkeypatch.setattr(load, "parse_frame", real_parse)
     (retry,) = pipeline.ingest(project).outcomes
     assert retry.status == "loaded" and rows(project, "select count(*) from raw_orders") == [(6,)]

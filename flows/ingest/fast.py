@@ -1,0 +1,355 @@
+"""The fast reader for big delimited exports: DuckDB parses the CSV, SQL parses the common values.
+
+The Python reader (``readers.read_text_table`` + ``load.parse_rows``) is the reference. This
+reader gives the same rows, rejects and row numbers for the files it takes, and hands every file
+it is not sure about back to the reference (:class:`NotFast`), so a file is never read two ways:
+
+1. **Decode.** UTF-8 files are read in place (a BOM is skipped with the header line). GB18030/GBK
+   and UTF-16 are decoded in Python in 8 MB chunks (incremental decoder) into a UTF-8 temp file:
+   DuckDB has no GBK decoder offline (STACK.md). Encoding detection follows the reference order.
+2. **Recognise.** The first rows are read with the reference CSV reader to find the header and
+   the profile (title rows, Google Ads' preamble, …).
+3. **Parse.** ``read_csv(all columns varchar, strict)`` reads the data rows. Anything the strict
+   reader refuses (a row with the wrong number of fields, broken quoting, a field over 2 MB), an
+   empty line in the middle, bare CR line ends or NUL bytes sends the file to the reference,
+   which rejects or refuses exactly as before. Row numbers are the header's record number plus
+   the record's position (quoted line breaks stay one record, as in the reference).
+4. **Values.** :data:`SQL_PARSERS` parse the common cell shapes (``1234.50``, ``="385…"``,
+   ``2026-11-22 10:15:01``, ``… -0500``, ``12.3%``) with vectorised DuckDB expressions; every
+   other present cell goes through the reference parser of ``values.py``. The shapes are chosen
+   so that both give the same value (tests/ingest/test_fast.py checks this with hypothesis).
+
+Everything after that (nulls, fill-down, maps, conditions, required values, rejects) is the
+shared ``load.parse_frame``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from flows.ingest.profiles import Match, Profile, header_key, match_profile
+from flows.ingest.readers import _NOT_EXPORTS, RawTable, _sniff_delimiter, _utf16_without_bom
+from flows.ingest.values import MAX_YEAR, MIN_YEAR, PARSERS, ParseResult
+
+CHUNK = 8 * 2**20
+HEAD_CHARS = 256 * 1024
+MAX_LINE_BYTES = 2 * 2**20
+# Python's str.strip() whitespace, as an RE2 character class (the reference strips with it)
+_WS = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in map(chr, range(0x110000)) if c.isspace()) + "]"
+
+
+class NotFast(Exception):
+    """This file goes to the reference reader (the reason is for logs and tests)."""
+
+
+@dataclass
+class FastFile:
+    """A recognised delimited export, ready to be parsed by DuckDB."""
+
+    table: RawTable  # the first rows only (header detection, title rows)
+    match: Match
+    csv_path: Path  # UTF-8 text DuckDB reads (the original file or a decoded temp copy)
+    skip_lines: int  # physical lines up to and including the header
+    temp: bool
+
+    def close(self) -> None:
+        if self.temp:
+            self.csv_path.unlink(missing_ok=True)
+
+
+def _encoding(data: bytes) -> str:
+    """The reference's order (readers.detect_encoding), without decoding big files twice."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        return utf16
+    try:
+        codecs.utf_8_decode(data, "strict", True)
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def _transcode(data: bytes, encoding: str, folder: Path | None) -> Path:
+    """Decode ``data`` chunk by chunk into a UTF-8 temp file (BOM dropped)."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    fd, name = tempfile.mkstemp(suffix=".csv", prefix="shopreport-ingest-", dir=folder)
+    try:
+        with os.fdopen(fd, "wb", buffering=CHUNK) as out:
+            view = memoryview(data)
+            first = True
+            for start in range(0, len(data), CHUNK):
+                text = decoder.decode(view[start:start + CHUNK], start + CHUNK >= len(data))
+                if first:
+                    text, first = text.lstrip("\ufeff"), False
+                out.write(text.encode("utf-8"))
+    except UnicodeDecodeError as exc:
+        os.unlink(name)
+        raise NotFast(f"not {encoding} throughout ({exc.reason})") from exc
+    return Path(name)
+
+
+def open_fast(path: Path, data: bytes, profiles: list[Profile], temp_dir: Path | None = None) -> FastFile:
+    """Recognise a delimited export for the fast reader, or raise :class:`NotFast`."""
+    if not data.strip() or any(data.startswith(m) for m, _ in _NOT_EXPORTS):
+        raise NotFast("empty or not a text export")
+    if data[:4] in (b"PK\x03\x04", b"PK\x05\x06") or data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise NotFast("a workbook or a zip")
+    if data[:65536].lstrip(codecs.BOM_UTF8).lstrip()[:1] == b"<":
+        raise NotFast("markup (HTML or XML spreadsheet)")
+    encoding = _encoding(data)
+    if encoding.startswith("utf-8"):
+        if b"\x00" in data:
+            raise NotFast("NUL bytes")
+        csv_path, temp, body = path, False, data
+    else:
+        csv_path, temp = _transcode(data, encoding, temp_dir), True
+        body = csv_path.read_bytes() if len(data) < 4 * CHUNK else None
+    try:
+        head_bytes = (body if body is not None else _read_head(csv_path))[: HEAD_CHARS * 4]
+        head = head_bytes.decode("utf-8", "ignore").lstrip("\ufeff")
+        if "\x00" in head:
+            raise NotFast("NUL characters")
+        complete = len(head_bytes) == os.path.getsize(csv_path) - (3 if encoding == "utf-8-sig" else 0)
+        if not complete:
+            head = head[: head.rfind("\n") + 1]
+        delimiter = _sniff_delimiter(head)
+        reader = csv.reader(io.StringIO(head, newline=""), delimiter=delimiter, quotechar='"', strict=True)
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        try:
+            for row in reader:
+                rows.append(row)
+                lines.append(reader.line_num)
+        except csv.Error as exc:
+            raise NotFast(f"broken quoting in the first rows ({exc})") from exc
+        search = max((p.header_search_rows for p in profiles), default=30)
+        if not complete and len(rows) <= search:
+            raise NotFast("too few rows in the first 256 KB to find the header")
+        match = match_profile(rows, profiles)
+        if not isinstance(match, Match):
+            raise NotFast("not recognised")
+        h = match.header_index
+        if lines[h] != h + 1:
+            raise NotFast("a line break inside a quoted cell above the data")
+        if body is None:
+            body = csv_path.read_bytes()
+        _check_lines(body)
+        table = RawTable(rows=rows[: h + 1], row_numbers=list(range(1, h + 2)), encoding=encoding,
+                         delimiter=delimiter)
+        return FastFile(table=table, match=match, csv_path=csv_path, skip_lines=h + 1, temp=temp)
+    except BaseException:
+        if temp:
+            csv_path.unlink(missing_ok=True)
+        raise
+
+
+def _read_head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(HEAD_CHARS * 4)
+
+
+def _check_lines(body: bytes) -> None:
+    """What DuckDB's reader numbers differently from the reference: empty lines inside the data
+    (DuckDB drops them, the reference counts them) and bare CR line ends."""
+    text = body.rstrip(b"\r\n \t")
+    if text.find(b"\n\n") >= 0 or text.find(b"\n\r\n") >= 0:
+        raise NotFast("empty lines between rows")
+    if text.count(b"\r") != text.count(b"\r\n"):
+        raise NotFast("bare CR line ends")
+
+
+def read_rows(fast: FastFile, used: list[int], skip_prefixes: dict[int, tuple[str, ...]],
+              con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, list[dict], int, int]:
+    """The data rows' used columns as Arrow strings indexed by row number, plus the structural
+    rejects (the header again), the rows read and the summary rows, as ``load.parse_rows`` does."""
+    headers = fast.match.headers
+    width = len(headers)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    cells = [f"c{i}" for i in range(width)]
+    probe = next((i for i, h in enumerate(headers) if h), 0)
+    probe_text = fast.table.rows[fast.match.header_index][probe].strip()
+    blank = f"regexp_full_match(concat_ws('', {', '.join(cells)}), '{_WS}*')"
+    summary = " or ".join(
+        f"regexp_matches(coalesce(c{i}, ''), '^{_WS}*(?:{'|'.join(_re2_literal(p) for p in prefixes)})')"
+        for i, prefixes in skip_prefixes.items() if prefixes) or "false"
+    again = (f"regexp_full_match(coalesce(c{probe}, ''), '{_WS}*{_re2_literal(probe_text)}{_WS}*')"
+             if probe_text else "false")
+    delim = fast.table.delimiter.replace("'", "''")
+    sql = f"""
+        select {', '.join(f'c{i}' for i in used) or '1 as none'},
+            {blank} as is_blank, {summary} as is_summary,
+            case when {again} then [{', '.join(f"coalesce({c}, '')" for c in cells)}] end as again
+        from read_csv('{_sql_path(fast.csv_path)}', columns = {columns}, auto_detect = false,
+            header = false, skip = {fast.skip_lines}, delim = '{delim}', quote = '"', escape = '"',
+            strict_mode = true, null_padding = false, max_line_size = {MAX_LINE_BYTES},
+            encoding = 'utf-8')
+    """
+    try:
+        table = con.sql(sql).arrow()
+    except duckdb.Error as exc:
+        raise NotFast(f"the strict CSV reader stopped: {str(exc).splitlines()[0]}") from exc
+    if isinstance(table, pa.RecordBatchReader):
+        table = table.read_all()
+    numbers = np.arange(len(table), dtype=np.int64) + fast.match.header_index + 2
+    is_blank = table.column("is_blank").to_numpy(zero_copy_only=False)
+    is_summary = table.column("is_summary").to_numpy(zero_copy_only=False) & ~is_blank
+    keep = ~is_blank & ~is_summary
+    rejects: list[dict] = []
+    again = table.column("again")
+    if again.null_count < len(again):
+        folded = [h.casefold() for h in headers]
+        for pos in np.flatnonzero(again.is_valid().to_numpy(zero_copy_only=False) & keep):
+            if [header_key(c) for c in again[int(pos)].as_py()] == folded:
+                rejects.append({"source_row": int(numbers[pos]), "column_name": None, "raw_value": None,
+                                "reason": "the header row again inside the data (two exports pasted into "
+                                          "one file?)"})
+                keep[pos] = False
+    rows_read = int((~is_blank & ~is_summary).sum())
+    summary_rows = int(is_summary.sum())
+    mask = pa.array(keep)
+    raw = pd.DataFrame({i: pd.Series(pd.arrays.ArrowStringArray(
+                            pa.compute.cast(table.column(f"c{i}").filter(mask), pa.large_string())))
+                        for i in used})
+    raw.index = pd.Index(numbers[keep], name="source_row")
+    return raw, rejects, rows_read, summary_rows
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _re2_literal(text: str) -> str:
+    r"""``text`` as an RE2 literal inside a single-quoted SQL string (``\Q…\E`` cannot hold ``\E``)."""
+    out = "".join(f"\\x{{{ord(c):x}}}" if not c.isalnum() else c for c in text)
+    return out.replace("'", "''")
+
+
+# -- values --------------------------------------------------------------------------------------
+_NUM = r"-?[0-9]{1,15}(\.[0-9]{1,6})?"
+_FAST_SQL = {
+    # kind: (condition on v: the cell takes the fast path, value expression)
+    "decimal": (r"regexp_full_match(v, '-?[0-9]{1,13}(\.[0-9]{1,2})?')", "v::double"),
+    "number": (f"regexp_full_match(v, '{_NUM}')", "v::double"),
+    "integer": (r"regexp_full_match(v, '-?[0-9]{1,15}')", "v::bigint"),
+    "percent": (f"regexp_full_match(v, '{_NUM}%?')",
+                "case when v like '%\\%' escape '\\' then rtrim(v, '%')::double / 100 else v::double end"),
+    "id": (r"""(regexp_full_match(v, '="[0-9]{1,40}"') or regexp_full_match(v, '#?[0-9A-Za-z_-]{1,64}'))
+              and not regexp_full_match(v, '[0-9.]+[eE]\+?[0-9]+')""",
+           """case when v[1] = '=' then v[3:-2] else v end"""),
+    "date": (r"regexp_full_match(v, '[0-9]{4}-[0-9]{2}-[0-9]{2}') and try_strptime(v, '%Y-%m-%d') is not null",
+             "strptime(v, '%Y-%m-%d')"),
+    "naive": (r"regexp_full_match(v, '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}') "
+              r"and try_strptime(v, '%Y-%m-%d %H:%M:%S') is not null",
+              "strptime(v, '%Y-%m-%d %H:%M:%S')"),
+    "offset": (r"regexp_full_match(v, '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}') "
+               r"and try_strptime(v, '%Y-%m-%d %H:%M:%S %z') is not null",
+               "strptime(v, '%Y-%m-%d %H:%M:%S %z')"),
+}
+
+
+def _sql_values(con: duckdb.DuckDBPyConnection, raw: pd.Series, kind: str) -> tuple[np.ndarray, pa.Array]:
+    """(the cells that take the fast path, their values (null elsewhere))."""
+    cond, value = _FAST_SQL[kind]
+    cells = pa.table({"v": pa.array(raw.array, type=pa.large_string())})
+    result = con.sql(f"select ok, case when ok then {value} end as x "
+                     f"from (select v, coalesce({cond}, false) as ok from cells)").arrow()
+    if isinstance(result, pa.RecordBatchReader):
+        result = result.read_all()
+    return result.column("ok").to_numpy(zero_copy_only=False), result.column("x").combine_chunks()
+
+
+def _merge(raw: pd.Series, fast: np.ndarray, values: pd.Series, slow: Callable[[pd.Series], ParseResult]
+           ) -> tuple[pd.Series, np.ndarray]:
+    """Fast values where ``fast``, the reference parser's values (and bad flags) elsewhere."""
+    bad = np.zeros(len(raw), dtype=bool)
+    rest = raw.notna().to_numpy(dtype=bool) & ~fast
+    if rest.any():
+        slow_values, slow_bad = slow(raw[rest])
+        values = values.copy()
+        values[rest] = slow_values.array
+        bad[rest] = slow_bad.to_numpy(dtype=bool)
+    return values, bad
+
+
+def _utc(values: pd.Series, bad: pd.Series) -> ParseResult:
+    """The reference's timestamps as UTC microseconds (all-NaT results come back naive)."""
+    return pd.to_datetime(values, utc=True).astype("datetime64[us, UTC]"), bad
+
+
+class SqlParsers(dict):
+    """The ``values.PARSERS`` interface, fast shapes in SQL and the rest by the reference."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        super().__init__(PARSERS)
+        self.con = con
+        for kind in ("decimal", "number", "integer", "percent", "id", "date"):
+            self[kind] = self._make(kind)
+        self["timestamp"] = self.timestamp
+
+    def _make(self, kind: str) -> Callable[[pd.Series], ParseResult]:
+        def parse(raw: pd.Series) -> ParseResult:
+            fast, x = _sql_values(self.con, raw, kind)
+            index = raw.index
+            if kind == "id":
+                values = pd.Series(pd.arrays.ArrowStringArray(pa.compute.cast(x, pa.large_string())), index=index)
+                values, bad = _merge(raw, fast, values, PARSERS["id"])
+                return values.where(~bad), pd.Series(bad, index=index)
+            if kind == "date":
+                days = pd.Series(x.to_numpy(zero_copy_only=False).astype("datetime64[us]"), index=index)
+                years = days.dt.year.to_numpy(dtype="float64", na_value=np.nan)
+                fast = fast & (years >= MIN_YEAR) & (years <= MAX_YEAR)
+                days = days.where(fast)
+                values, bad = _merge(raw, fast, days, PARSERS["date"])
+                return values.where(~bad), pd.Series(bad, index=index)
+            if kind == "integer":
+                ints = pd.Series(pd.array(x.to_pandas(), dtype="Int64"), index=index)
+                values, bad = _merge(raw, fast, ints, PARSERS["integer"])
+                return values, pd.Series(bad, index=index)
+            floats = pd.Series(x.to_numpy(zero_copy_only=False).astype("float64"), index=index)
+            if kind == "decimal":
+                floats = floats.round(2)
+            values, bad = _merge(raw, fast, floats, PARSERS[kind])
+            return values, pd.Series(bad, index=index)
+        return parse
+
+    def timestamp(self, raw: pd.Series, timezone: str) -> ParseResult:
+        index = raw.index
+        result = pd.Series(pd.NaT, index=index, dtype="datetime64[us, UTC]")
+        bad = np.zeros(len(raw), dtype=bool)
+        naive_ok, naive = _sql_values(self.con, raw, "naive")
+        offset_ok, aware = _sql_values(self.con, raw, "offset")
+        naive_values = pd.Series(naive.to_numpy(zero_copy_only=False).astype("datetime64[us]"), index=index)
+        years = naive_values.dt.year.to_numpy(dtype="float64", na_value=np.nan)
+        naive_ok = naive_ok & (years >= MIN_YEAR) & (years <= MAX_YEAR)  # the reference checks both
+        if naive_ok.any():
+            local = naive_values[naive_ok]
+            local = local.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward")
+            result[naive_ok] = local.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+            bad[naive_ok] = local.isna().to_numpy()
+        if offset_ok.any():
+            utc = pd.Series(pa.compute.cast(aware, pa.timestamp("us", tz="UTC")).to_pandas().array, index=index)
+            result[offset_ok] = utc[offset_ok].astype("datetime64[us, UTC]")
+        fast = naive_ok | offset_ok
+        result, slow_bad = _merge(raw, fast, result, lambda s: _utc(*PARSERS["timestamp"](s, timezone)))
+        bad |= slow_bad
+        years = result.dt.year.to_numpy(dtype="float64", na_value=np.nan)
+        bad = raw.notna().to_numpy(dtype=bool) & (bad | (years < MIN_YEAR) | (years > MAX_YEAR))
+        return result.where(~bad), pd.Series(bad, index=index)
+
+

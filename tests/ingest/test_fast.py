@@ -1,0 +1,119 @@
+"""The fast reader (DuckDB + SQL value parsers) against the reference (Python csv + values.py):
+the same rows, rejects and row numbers for every fixture export, and the same value or reject
+for random cells."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from flows.ingest.fast import NotFast, SqlParsers, open_fast
+from flows.ingest.load import Ingestor
+from flows.ingest.profiles import load_profiles
+from flows.ingest.values import PARSERS
+from flows.warehouse.db import connect
+
+from .conftest import EXPORTS, SHOPS, write_project
+
+SHOP_OF = {"ExportOrder": "tmall_flagship", "orders_export": "shopify_us", "jd_": "jd_pop",
+           "pdd_": "pdd_shop", "douyin": "douyin_shop"}
+
+
+def _load(tmp: Path, file: Path, fast: bool):
+    tmp.mkdir(parents=True, exist_ok=True)
+    settings = write_project(tmp)
+    shop = next((settings.shop(s) for prefix, s in SHOP_OF.items() if file.name.startswith(prefix)),
+                settings.shop("tmall_flagship"))
+    con = connect(settings.warehouse_path)
+    outcome = Ingestor(con, settings, "salt", fast=fast).ingest_file(file, shop, from_inbox=False)
+    table = f"raw_{outcome.entity or 'orders'}"
+    rows = con.execute(f"select * exclude (source_file_id) from {table} order by source_row").df()
+    rejects = con.execute("select source_row, column_name, raw_value, reason from rejects order by all").fetchall()
+    con.close()
+    return outcome, rows, rejects
+
+
+CSV_FIXTURES = sorted(p for p in EXPORTS.glob("*.csv"))
+
+
+@pytest.mark.parametrize("file", CSV_FIXTURES, ids=lambda p: p.name)
+def test_fixture_exports_load_the_same_by_both_readers(tmp_path, file):
+    ref = _load(tmp_path / "ref", file, fast=False)
+    got = _load(tmp_path / "fast", file, fast=True)
+    assert got[0].line() == ref[0].line()
+    pd.testing.assert_frame_equal(got[1], ref[1])
+    assert got[2] == ref[2]
+
+
+def test_big_order_exports_take_the_fast_reader(tmp_path):
+    from bench.synthetic import write_shopify, write_taobao
+
+    profiles = load_profiles()
+    for path in (write_taobao(tmp_path / "ExportOrderList_2026-11-30.csv", 5000),
+                 write_shopify(tmp_path / "orders_export_2026-11-30.csv", 5000)):
+        fast = open_fast(path, path.read_bytes(), profiles)
+        fast.close()
+        ref, got = _load(tmp_path / f"r{path.stem}", path, False), _load(tmp_path / f"f{path.stem}", path, True)
+        pd.testing.assert_frame_equal(got[1], ref[1])
+        assert got[2] == ref[2] and got[2], "the synthetic files carry bad cells"
+
+
+@pytest.mark.parametrize("text, why", [
+    (b"a,b\n1,2\n\n3,4\n", "empty lines"), (b"a,b\r1,2\r", "bare CR"), (b"", "empty"),
+    (b"PK\x03\x04rest", "zip"), (b"<html><table></table></html>", "markup"),
+])
+def test_files_the_fast_reader_is_unsure_of_go_to_the_reference(tmp_path, text, why):
+    path = tmp_path / "f.csv"
+    path.write_bytes(text)
+    with pytest.raises(NotFast):
+        open_fast(path, text, load_profiles())
+
+
+# -- values: random cells, fast parser vs reference parser -----------------------------------------
+digits = st.text("0123456789", min_size=1, max_size=16)
+cells = st.one_of(
+    st.builds(lambda a, b, neg: f"{'-' if neg else ''}{a}.{b}", digits, st.text("0123456789", max_size=3), st.booleans()),
+    digits, st.builds(lambda d: f'="{d}"', digits), st.builds(lambda d: f"{d}%", digits),
+    st.sampled_from(["1,234.00", "¥12", "1.2万", "(3.50)", "3.8E+18", "abc", "#1001", "12,5", "1e3", "-0",
+                     "2026-11-22", "2026/11/22", "2026-02-30", "1989-12-31", "2099-12-31", "2100-01-01",
+                     "2026-11-22 10:15:01", "2026-11-22 10:15:01 -0500", "2026-11-22T10:15:01+08:00",
+                     "2026-03-08 02:30:00", "2026-11-01 01:30:00", "1990-01-01 00:00:00",
+                     "2100-01-01 00:00:00", "Nov 22, 2026", "46348", "0000-00-00 00:00:00"]),
+    st.builds(lambda y, m, d, h, mi, s: f"{y:04d}-{m:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}",
+              st.integers(1985, 2105), st.integers(0, 13), st.integers(0, 32), st.integers(0, 24),
+              st.integers(0, 60), st.integers(0, 60)),
+    st.none(),
+)
+SQL = SqlParsers(duckdb.connect())
+
+
+def _same(a: pd.Series, b: pd.Series) -> bool:
+    left, right = a.astype(object).to_numpy(), b.astype(object).to_numpy()
+    return all((pd.isna(x) and pd.isna(y)) or x == y for x, y in zip(left, right))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(cells, min_size=1, max_size=40),
+       st.sampled_from(["decimal", "number", "integer", "percent", "id", "date", "timestamp"]),
+       st.sampled_from(["Asia/Shanghai", "America/New_York"]))
+def test_random_cells_parse_as_the_reference_parses_them(values, kind, timezone):
+    raw = pd.Series(values, dtype="string[pyarrow]", index=np.arange(len(values)) + 2)
+    args = (timezone,) if kind == "timestamp" else ()
+    try:
+        ref, ref_bad = PARSERS[kind](raw, *args)
+    except (TypeError, ValueError):
+        # known bugs of the reference date parser, not of the fast parsers: some mixes of odd
+        # cells in one date column (an offset time beside '0' or '-0': "Mixed timezones
+        # detected"; '000000.1' beside a date: a datetime64 unit clash) raise inside
+        # values._timestamps_naive instead of becoming rejects. The fast parsers hand such cells
+        # to the same code, so both fail alike; fixing the reference is a separate change.
+        assume(False)
+    got, got_bad = SQL[kind](raw, *args)
+    assert list(got_bad) == list(ref_bad), (kind, values)
+    assert _same(got, ref), (kind, values, list(got), list(ref))
