@@ -76,7 +76,7 @@ class Extractor:
     pid: int = field(default_factory=os.getpid)
 
     @classmethod
-    def current(cls) -> "Extractor":
+    def current(cls) -> Extractor:
         """This process, in the Prefect run it is in (a process worker sets ``PREFECT__WORKER_NAME``)."""
         from prefect.runtime import flow_run
 
@@ -319,7 +319,7 @@ def _load_export(con: duckdb.DuckDBPyConnection, lake_dir: Path, manifest: dict,
             for table, paths in files.items():  # raw_<entity>: one file per business date
                 con.execute(f"insert into raw_{table} by name select ? as source_file_id, * from "
                             f"read_parquet(?, hive_partitioning = false)", [loaded.source_file_id, paths])
-                loaded.rows += con.execute(f"select count(*) from read_parquet(?, hive_partitioning = false)",
+                loaded.rows += con.execute("select count(*) from read_parquet(?, hive_partitioning = false)",
                                            [paths]).fetchone()[0]
         con.execute("insert into lake_loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
                     [sha, shop_id, manifest["file_name"], loaded.status, loaded.source_file_id,
