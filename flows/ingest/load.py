@@ -844,6 +844,11 @@ class Ingestor:
         return FileOutcome(path, shop.id, status, message, profile=profile.name if profile else None,
                            entity=profile.entity if profile else None)
 
+    def move_to_rejected(self, path: Path, shop: ShopConfig, reason: str) -> None:
+        """Set an inbox file aside as a refused or unrecognised file is (for callers that ingest
+        with ``from_inbox=False`` and settle the inbox themselves, like ``flows/lake.py``)."""
+        self._move_aside(path, shop, reason)
+
     def _move_aside(self, path: Path, shop: ShopConfig, reason: str) -> None:
         """Move an inbox file to ``_rejected/`` with its reason beside it (never over another file)."""
         folder = self.settings.inbox_dir / shop.id / REJECTED_DIR
