@@ -1,7 +1,9 @@
 """Prefect flows. Each reads like the recipe it is; the work is in ``flows.pipeline``.
 
 - ``daily_report``: take the run lock → ingest the inbox and wait for the day's exports (the
-  freshness gate) → build the warehouse → for each scope, ask the send ledger, render, deliver.
+  freshness gate) → build the warehouse (when anything changed) → for each scope, ask the send
+  ledger for each audience, render, publish the run page's artifacts, deliver → apply the
+  configured retention → rewrite the archive's index.
 - ``weekly_report``: take the run lock → ingest the inbox → build → for each scope, ask the send
   ledger (kind ``weekly``, period the ISO week), render the weekly report, deliver.
 - ``backfill``: take the run lock → ingest old exports → build if anything changed → render every
@@ -182,6 +184,8 @@ def _daily_reports(settings: Settings, scope_dates: dict[str, dt.date], ingest: 
         for audience, claim in todo:
             state = deliver(settings, report, audience, claim, return_state=True)
             _collect(state, f"{scope_id} {day} → {audience.label}", deliveries, failures)
+    if not failures and (settings.retention.landing_days or settings.retention.archive_days):
+        retention_task(settings)
     if failures:
         raise pipeline.RunIncomplete(f"{len(failures)} of {len(scope_dates)} report(s) not delivered "
                                      f"(the send ledger has them; the next run retries): "
@@ -304,6 +308,18 @@ def backfill(config: str | None = None, start: dt.date | None = None, end: dt.da
     if not summary.ok:
         raise pipeline.RunIncomplete("backfill: " + "; ".join(summary.lines()[1:]))
     return summary.as_dict()
+
+
+@task(name="retention", cache_policy=NO_CACHE)
+def retention_task(settings: Settings) -> int:
+    """Remove what ``[retention]`` says is old enough (nothing unless configured)."""
+    from flows.retention import apply_retention, plan_retention
+
+    removals = plan_retention(settings)
+    freed = apply_retention(settings, removals)
+    if removals:
+        print(f"retention: removed {len(removals)} item(s), {freed / 1024 / 1024:.1f} MB (see retention_log)")
+    return len(removals)
 
 
 def _collect(state, label: str, deliveries: list[str], failures: list[str]) -> None:
