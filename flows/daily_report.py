@@ -27,14 +27,20 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import pipeline
 from flows.freshness import Freshness, SourcesLate, freshness_deadline
+from flows.progress import progress_bar
 from flows.runlock import run_lock
 from flows.settings import Settings, load_settings
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
 def ingest_task(settings: Settings, paths: list[str] | None = None, shop_id: str | None = None):
-    report = pipeline.ingest(settings, [Path(p) for p in paths] if paths else None, shop_id,
-                             progress=_print_outcome)
+    given = [Path(p) for p in paths] if paths else None
+    with progress_bar(pipeline.count_input_files(settings, given), "ingest") as step:
+        def each_file(outcome) -> None:
+            _print_outcome(outcome)
+            step(outcome.path.name)
+
+        report = pipeline.ingest(settings, given, shop_id, progress=each_file)
     print(f"ingest: {report.summary()}")
     return report
 
@@ -49,7 +55,10 @@ def _print_outcome(outcome) -> None:
 
 @task(name="build", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
 def build_task(settings: Settings, if_changed: bool = False):
-    result = pipeline.build_warehouse(settings, if_changed=if_changed)
+    from flows.warehouse.build import load_models
+
+    with progress_bar(len(load_models()), "build") as step:
+        result = pipeline.build_warehouse(settings, progress=step, if_changed=if_changed)
     if result.skipped:
         print("build: nothing changed since the last build (models, configuration, loaded files)")
         return result
@@ -154,36 +163,10 @@ def _daily_reports(settings: Settings, scope_dates: dict[str, dt.date], ingest: 
     deliver = deliver_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
     notice = notice_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
     deliveries, failures = [], []
-    for scope_id, day in scope_dates.items():
-        status, missing = freshness.status(scope_id, day), freshness.missing(scope_id, day)
-        if status == "late":
-            claim = pipeline.claim_delivery(settings, pipeline.DAILY_LATE, day, scope_id, resend=resend, run_id=run_id)
-            if not claim.should_send:
-                print(f"daily_late {scope_id} {day}: not sent again, {claim.reason}")
-                continue
-            state = notice(settings, pipeline.render_late_notice(settings, day, scope_id, missing,
-                                                                 freshness.deadline), claim, return_state=True)
-            _collect(state, f"{scope_id} {day}", deliveries, failures)
-            continue
-        claims = pipeline.claim_audiences(settings, pipeline.DAILY, day, scope_id, partial=status == "partial",
-                                          resend=resend, run_id=run_id)
-        for audience, claim in claims:
-            if not claim.should_send:
-                print(f"daily {scope_id} {day} → {audience.label}: not sent again, {claim.reason} "
-                      f"(--resend sends it again)")
-        todo = [(audience, claim) for audience, claim in claims if claim.should_send]
-        if not todo:
-            continue
-        print(f"daily {scope_id} {day}: {status}; {len(todo)} delivery(ies) to make")
-        rendered = render_task(settings, day, scope_id, missing, freshness.deadline, return_state=True)
-        if rendered.is_failed():
-            failures.append(f"{scope_id} {day}: {rendered.result(raise_on_failure=False)}")
-            continue
-        report = rendered.result()
-        publish_task(settings, report, return_state=True)  # the run page's summary; never fails the run
-        for audience, claim in todo:
-            state = deliver(settings, report, audience, claim, return_state=True)
-            _collect(state, f"{scope_id} {day} → {audience.label}", deliveries, failures)
+    with progress_bar(len(scope_dates), "reports") as step:
+        for scope_id, day in scope_dates.items():
+            _daily_scope(settings, freshness, scope_id, day, resend, run_id, deliver, notice, deliveries, failures)
+            step(f"{scope_id} {day}")
     if not failures and (settings.retention.landing_days or settings.retention.archive_days):
         retention_task(settings)
     if failures:
@@ -191,6 +174,40 @@ def _daily_reports(settings: Settings, scope_dates: dict[str, dt.date], ingest: 
                                      f"(the send ledger has them; the next run retries): "
                                      + " | ".join(failures))
     return deliveries
+
+
+def _daily_scope(settings: Settings, freshness: Freshness, scope_id: str, day: dt.date, resend: bool, run_id: str,
+                 deliver, notice, deliveries: list[str], failures: list[str]) -> None:
+    """One scope's daily report: the late notice, or render once and deliver to each audience."""
+    status, missing = freshness.status(scope_id, day), freshness.missing(scope_id, day)
+    if status == "late":
+        claim = pipeline.claim_delivery(settings, pipeline.DAILY_LATE, day, scope_id, resend=resend, run_id=run_id)
+        if not claim.should_send:
+            print(f"daily_late {scope_id} {day}: not sent again, {claim.reason}")
+            return
+        state = notice(settings, pipeline.render_late_notice(settings, day, scope_id, missing, freshness.deadline),
+                       claim, return_state=True)
+        _collect(state, f"{scope_id} {day}", deliveries, failures)
+        return
+    claims = pipeline.claim_audiences(settings, pipeline.DAILY, day, scope_id, partial=status == "partial",
+                                      resend=resend, run_id=run_id)
+    for audience, claim in claims:
+        if not claim.should_send:
+            print(f"daily {scope_id} {day} → {audience.label}: not sent again, {claim.reason} "
+                  f"(--resend sends it again)")
+    todo = [(audience, claim) for audience, claim in claims if claim.should_send]
+    if not todo:
+        return
+    print(f"daily {scope_id} {day}: {status}; {len(todo)} delivery(ies) to make")
+    rendered = render_task(settings, day, scope_id, missing, freshness.deadline, return_state=True)
+    if rendered.is_failed():
+        failures.append(f"{scope_id} {day}: {rendered.result(raise_on_failure=False)}")
+        return
+    report = rendered.result()
+    publish_task(settings, report, return_state=True)  # the run page's summary; never fails the run
+    for audience, claim in todo:
+        state = deliver(settings, report, audience, claim, return_state=True)
+        _collect(state, f"{scope_id} {day} → {audience.label}", deliveries, failures)
 
 
 @task(name="archive-index", cache_policy=NO_CACHE)
@@ -249,30 +266,38 @@ def _weekly_reports(settings: Settings, week: dt.date, scopes: list[str], ingest
     delays = list(settings.mail.retry_delays)
     deliver = deliver_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
     deliveries, failures = [], []
-    for scope_id in scopes:
-        claims = pipeline.claim_audiences(settings, pipeline.WEEKLY, week, scope_id, resend=resend, run_id=run_id)
-        for audience, claim in claims:
-            if not claim.should_send:
-                print(f"weekly {scope_id} {week} → {audience.label}: not sent again, {claim.reason} "
-                      f"(--resend sends it again)")
-        todo = [(audience, claim) for audience, claim in claims if claim.should_send]
-        if not todo:
-            continue
-        print(f"weekly {scope_id} {week}: {len(todo)} delivery(ies) to make")
-        rendered = render_weekly_task(settings, week, scope_id, return_state=True)
-        if rendered.is_failed():
-            failures.append(f"{scope_id} {week}: {rendered.result(raise_on_failure=False)}")
-            continue
-        report = rendered.result()
-        publish_task(settings, report, return_state=True)
-        for audience, claim in todo:
-            state = deliver(settings, report, audience, claim, return_state=True)
-            _collect(state, f"{scope_id} {week} → {audience.label}", deliveries, failures)
+    with progress_bar(len(scopes), "weekly reports") as step:
+        for scope_id in scopes:
+            _weekly_scope(settings, week, scope_id, resend, run_id, deliver, deliveries, failures)
+            step(scope_id)
     if failures:
         raise pipeline.RunIncomplete(f"{len(failures)} of {len(scopes)} weekly report(s) not delivered "
                                      f"(the send ledger has them; the next run retries): "
                                      + " | ".join(failures))
     return deliveries
+
+
+def _weekly_scope(settings: Settings, week: dt.date, scope_id: str, resend: bool, run_id: str, deliver,
+                  deliveries: list[str], failures: list[str]) -> None:
+    """One scope's weekly report: render once and deliver to each audience that has not had it."""
+    claims = pipeline.claim_audiences(settings, pipeline.WEEKLY, week, scope_id, resend=resend, run_id=run_id)
+    for audience, claim in claims:
+        if not claim.should_send:
+            print(f"weekly {scope_id} {week} → {audience.label}: not sent again, {claim.reason} "
+                  f"(--resend sends it again)")
+    todo = [(audience, claim) for audience, claim in claims if claim.should_send]
+    if not todo:
+        return
+    print(f"weekly {scope_id} {week}: {len(todo)} delivery(ies) to make")
+    rendered = render_weekly_task(settings, week, scope_id, return_state=True)
+    if rendered.is_failed():
+        failures.append(f"{scope_id} {week}: {rendered.result(raise_on_failure=False)}")
+        return
+    report = rendered.result()
+    publish_task(settings, report, return_state=True)
+    for audience, claim in todo:
+        state = deliver(settings, report, audience, claim, return_state=True)
+        _collect(state, f"{scope_id} {week} → {audience.label}", deliveries, failures)
 
 
 @task(name="backfill-reports", cache_policy=NO_CACHE)

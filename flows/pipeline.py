@@ -84,6 +84,15 @@ def ingest(settings: Settings, paths: Sequence[Path] | None = None, shop_id: str
         return ingestor.ingest_inbox()
 
 
+def count_input_files(settings: Settings, paths: Sequence[Path] | None = None) -> int:
+    """How many files an ingest of the inbox (or of ``paths``) will look at: a progress bar's total."""
+    from flows.ingest.load import given_files, inbox_files
+
+    if paths:
+        return sum(len(given_files(p)) for p in paths)
+    return len(inbox_files(settings))
+
+
 def build_warehouse(settings: Settings, progress: Callable[[str], None] | None = None, *,
                     if_changed: bool = False) -> BuildResult:
     """Build every layer with its checks; with ``if_changed``, only when the models, the

@@ -86,3 +86,66 @@ def test_yesterday_is_in_each_shops_time_zone(project):
     assert default_report_date(project, "tmall_flagship", now) == dt.date(2026, 11, 22)
     assert default_report_date(project, "shopify_us", now) == dt.date(2026, 11, 21)
     assert default_report_date(project, "all", now) == dt.date(2026, 11, 22)
+
+
+RECIPIENTS = """
+[[recipients]]
+email = "boss@example.com"
+role = "owner"
+
+[[recipients]]
+email = "ops@example.com"
+role = "operator"
+shops = ["tmall_flagship"]
+language = "en"
+
+[[webhooks]]
+name = "ops"
+platform = "dingtalk"
+url_env = "DING_URL"
+secret_env = "DING_SECRET"
+scopes = ["tmall_flagship"]
+reports = ["daily"]
+"""
+
+
+def test_recipients_and_webhooks(tmp_path, monkeypatch):
+    monkeypatch.setenv("DING_URL", "https://oapi.dingtalk.com/robot/send?access_token=abc")
+    monkeypatch.setenv("DING_SECRET", "SECxyz")
+    s = load_settings(write(tmp_path, GOOD + RECIPIENTS))
+    owner, operator = s.recipients
+    assert owner.shops == ("tmall_flagship",)  # one shop: the owner's report is that shop's
+    assert operator.language == "en" and operator.reports == ("daily", "weekly")
+    [hook] = s.webhooks
+    assert hook.webhook().secret == "SECxyz" and "abc" in hook.webhook().url
+    assert "SECxyz" not in repr(s) and "abc" not in repr(s)  # read from the environment when sending
+
+
+@pytest.mark.parametrize("change, key, words", [
+    (('role = "operator"', 'role = "intern"'), "recipients[1].role", "owner, operator, ads"),
+    (('shops = ["tmall_flagship"]\nlanguage = "en"', 'language = "en"'), "recipients[1].shops", "operator needs"),
+    (('language = "en"', 'language = "ja"'), "recipients[1].language", "paths.locales"),
+    (('url_env = "DING_URL"', 'url = "https://oapi.dingtalk.com/robot/send?access_token=abc"'),
+     "webhooks[0].url", "environment"),
+    (('scopes = ["tmall_flagship"]', 'scopes = ["jd_main"]'), "webhooks[0].scopes", "unknown 'jd_main'"),
+])
+def test_bad_recipients_and_webhooks_name_the_key(tmp_path, change, key, words):
+    path = write(tmp_path, GOOD + RECIPIENTS.replace(*change))
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    assert key in str(err.value) and words in str(err.value)
+
+
+def test_a_language_becomes_available_with_a_translation_file(tmp_path):
+    from flows.reports.i18n import LOCALES_DIR, available_locales
+
+    locales = tmp_path / "locales"
+    locales.mkdir()
+    config = GOOD.replace('warehouse = "wh/shop.duckdb"', 'warehouse = "wh/shop.duckdb"\nlocales = "locales"')
+    config = config.replace("[[shops]]", '[report]\nlanguage = "zh-TW"\n\n[[shops]]')
+    with pytest.raises(ConfigError, match="report.language"):
+        load_settings(write(tmp_path, config))
+    assert "zh-TW" not in available_locales()
+    (locales / "zh-TW.toml").write_bytes((LOCALES_DIR / "zh-CN.toml").read_bytes())
+    s = load_settings(write(tmp_path, config))
+    assert s.language == "zh-TW" and s.locale_dirs == (locales,)

@@ -266,7 +266,7 @@ _FAST_SQL = {
 def _sql_values(con: duckdb.DuckDBPyConnection, raw: pd.Series, kind: str) -> tuple[np.ndarray, pa.Array]:
     """(the cells that take the fast path, their values (null elsewhere))."""
     cond, value = _FAST_SQL[kind]
-    cells = pa.table({"v": pa.array(raw.array, type=pa.large_string())})
+    cells = pa.table({"v": pa.array(raw.array, type=pa.large_string())})  # noqa: F841 - read by the query below (a DuckDB replacement scan)
     result = con.sql(f"select ok, case when ok then {value} end as x "
                      f"from (select v, coalesce({cond}, false) as ok from cells)").arrow()
     if isinstance(result, pa.RecordBatchReader):

@@ -635,12 +635,8 @@ class Ingestor:
     # -- public -------------------------------------------------------------------------------
     def ingest_inbox(self) -> IngestReport:
         """Every file in ``inbox/<shop_id>/`` for the configured shops (sorted by name)."""
-        for shop in self.settings.shops:
-            folder = self.settings.inbox_dir / shop.id
-            if not folder.is_dir():
-                continue
-            for path in sorted(p for p in folder.iterdir() if p.is_file() and not _ignored(p)):
-                self.ingest_file(path, shop, from_inbox=True)
+        for shop, path in inbox_files(self.settings):
+            self.ingest_file(path, shop, from_inbox=True)
         return self.report
 
     def ingest_paths(self, paths: Iterable[Path], shop: ShopConfig | None = None) -> IngestReport:
@@ -650,9 +646,7 @@ class Ingestor:
         given folder when that is named after a shop (a folder of old exports laid out like the
         inbox: ``old/<shop_id>/…``), or the only shop configured."""
         for path in paths:
-            files = sorted(p for p in path.rglob("*") if p.is_file() and REJECTED_DIR not in p.parts) \
-                if path.is_dir() else [path]
-            for file in files:
+            for file in given_files(path):
                 target = shop or self._shop_from_folder(file, path) or self._shop_from_path(file)
                 self.ingest_file(file, target, from_inbox=self._in_inbox(file))
         return self.report
@@ -867,6 +861,23 @@ class Ingestor:
             level = "warning"
         self.con.execute("insert into ingest_events values (?, now(), ?, ?, ?, ?)",
                          [self.run_id, outcome.shop_id, outcome.path.name, level, outcome.line()])
+
+
+def inbox_files(settings: Settings) -> list[tuple[ShopConfig, Path]]:
+    """The files waiting in ``inbox/<shop_id>/`` for the configured shops, in loading order."""
+    files = []
+    for shop in settings.shops:
+        folder = settings.inbox_dir / shop.id
+        if folder.is_dir():
+            files += [(shop, p) for p in sorted(p for p in folder.iterdir() if p.is_file() and not _ignored(p))]
+    return files
+
+
+def given_files(path: Path) -> list[Path]:
+    """A file given by the user, or the files under a folder (its set-aside files left out)."""
+    if not path.is_dir():
+        return [path]
+    return sorted(p for p in path.rglob("*") if p.is_file() and REJECTED_DIR not in p.parts)
 
 
 def _ignored(path: Path) -> bool:

@@ -157,3 +157,43 @@ def test_mail_defaults_and_the_ledger_beside_the_warehouse(tmp_path):
     path.write_text(MAIL_CONFIG.replace("[[shops]]", '[paths]\nledger = "state/ledger.sqlite"\n\n[[shops]]'),
                     encoding="utf-8")
     assert load_settings(path).send_ledger_path == tmp_path / "state" / "ledger.sqlite"
+
+
+V1_SCHEMA = """
+create table send_ledger (
+    delivery_id integer primary key autoincrement, kind text not null, period text not null,
+    scope text not null, partial integer not null default 0, recipients text not null default '',
+    subject text, content_sha256 text, archive_path text, message_id text not null unique, method text,
+    delivered_to text, status text not null check (status in ('pending', 'sending', 'sent', 'failed')),
+    attempts integer not null default 0, error text, forced integer not null default 0, run_id text,
+    created_at text not null, updated_at text not null, sent_at text);
+insert into send_ledger (kind, period, scope, recipients, message_id, method, status, attempts, created_at,
+    updated_at, sent_at)
+values ('daily', '2026-11-21', 'all', 'owner@example.com', '<old@example.com>', 'smtp', 'sent', 1,
+    '2026-11-22T00:00:00', '2026-11-22T00:00:01', '2026-11-22T00:00:01');
+"""
+
+
+def test_a_ledger_from_before_audiences_is_migrated_and_keeps_its_rows(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "send_ledger.sqlite"
+    with sqlite3.connect(path) as con:
+        con.executescript(V1_SCHEMA)
+    ledger = SendLedger(path)
+    assert not ledger.claim("daily", "2026-11-21", "all").should_send  # the old row still counts
+    [old] = ledger.entries(period="2026-11-21")
+    assert old.audience == "" and old.message_id == "<old@example.com>" and old.recipients == ("owner@example.com",)
+    group = ledger.claim("daily", "2026-11-21", "all", audience="mail:full:en")
+    assert group.should_send  # a new audience gets the report
+    ledger.mark_skipped(group.delivery_id, "nothing for this audience")  # the new status is allowed
+    assert not ledger.claim("daily", "2026-11-21", "all", audience="mail:full:en").should_send
+
+
+def test_a_skipped_audience_is_not_tried_again_but_others_are_independent(ledger):
+    ads = ledger.claim("daily", DAY, "shopify_us", audience="mail:ads:zh-CN")
+    ledger.mark_skipped(ads.delivery_id, "no ad campaigns", ["ads@example.com"])
+    again = ledger.claim("daily", DAY, "shopify_us", audience="mail:ads:zh-CN")
+    assert not again.should_send and "no ad campaigns" in again.reason
+    assert ledger.claim("daily", DAY, "shopify_us").should_send  # mail.to's delivery is its own
+    assert ledger.get(ads.delivery_id).status == "skipped"

@@ -19,7 +19,7 @@ from flows.ingest.profiles import load_profiles
 from flows.ingest.values import PARSERS
 from flows.warehouse.db import connect
 
-from .conftest import EXPORTS, SHOPS, write_project
+from .conftest import EXPORTS, write_project
 
 SHOP_OF = {"ExportOrder": "tmall_flagship", "orders_export": "shopify_us", "jd_": "jd_pop",
            "pdd_": "pdd_shop", "douyin": "douyin_shop"}
