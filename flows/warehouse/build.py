@@ -298,12 +298,15 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TR
 
 
 def build_inputs_hash(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path = TRANSFORMS_DIR) -> str:
-    """A hash of everything a build reads: the models, the configuration and the files it names
-    (fx rates, targets), and the files loaded so far (their ids and row counts)."""
+    """A hash of everything a build reads: the models, the settings the seeds are written from (the
+    shops, the reporting currency, the product rules) and the files named there (fx rates,
+    targets), and the files loaded so far (their ids and row counts). Mail, recipients and the
+    like are not read by a build and do not count."""
     from flows.archive import tree_hash
 
     digest = hashlib.sha256(tree_hash(root, (".sql", ".yml")).encode())
-    for path in (settings.config_path, settings.fx_rates_path, settings.targets_path):
+    digest.update(repr((settings.shops, settings.reporting_currency, settings.products)).encode())
+    for path in (settings.fx_rates_path, settings.targets_path):
         digest.update(b"\0" + (path.read_bytes() if path is not None and path.is_file() else b"-"))
     loaded = con.execute("select count(*), coalesce(max(source_file_id), 0), coalesce(sum(rows_loaded), 0) "
                          "from source_files").fetchall()[0]

@@ -57,15 +57,31 @@ scopes = ["all"]
 '''
 
 
-@pytest.fixture
-def project(tmp_path, smtp_server, chat_server, monkeypatch):
-    """A 40-day demo whose Shopify shop has no ad exports, set up with recipients and a webhook."""
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """A 40-day demo whose Shopify shop has no ad exports, loaded and built once (plain steps)."""
     from flows.demo import generate_demo
+    from flows.pipeline import build_warehouse, ingest
 
-    generate_demo(tmp_path, END, days=40, daily_days=5)
-    for ads in (tmp_path / "inbox" / "shopify_us").glob("Campaign_report_*"):
+    folder = tmp_path_factory.mktemp("audiences")
+    generate_demo(folder, END, days=40, daily_days=5)
+    for ads in (folder / "inbox" / "shopify_us").glob("Campaign_report_*"):
         ads.unlink()
-    config = tmp_path / "shopreport.toml"
+    settings = load_settings(folder / "shopreport.toml")
+    ingest(settings)
+    build_warehouse(settings)
+    return folder
+
+
+@pytest.fixture
+def project(prepared, tmp_path, smtp_server, chat_server, monkeypatch):
+    """A copy of the prepared project, set up with recipients, a webhook and the test SMTP server
+    (the flows find nothing new to load or build: the configuration's mail part is not read by the build)."""
+    import shutil
+
+    folder = tmp_path / "project"
+    shutil.copytree(prepared, folder)
+    config = folder / "shopreport.toml"
     text = config.read_text(encoding="utf-8")
     config.write_text(text[:text.index("[mail]")] + _mail_section(smtp_server, chat_server), encoding="utf-8")
     monkeypatch.setenv("TEST_WECOM_URL", chat_server.url(f"/cgi-bin/webhook/send?key={WECOM_KEY}"))
