@@ -4,7 +4,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test setup lint clean bench-ingest
+.PHONY: demo test setup lint clean bench-ingest bench
 
 demo:  ## generate the demo business, run the whole pipeline, print where the reports and mails are
 	@bash scripts/bootstrap.sh
@@ -27,3 +27,7 @@ clean:
 bench-ingest:  ## ingest rows/s on 1M-line synthetic exports, beside cat / DuckDB / pandas baselines
 	@bash scripts/bootstrap.sh test
 	$(BIN)/python bench/ingest_bench.py --rows 1000000 --repeat 3 --reference
+
+bench:  ## end to end: full build, morning run, weekly run and memory, beside DuckDB/pandas scripts and cat (a few minutes)
+	@bash scripts/bootstrap.sh test
+	$(BIN)/python bench/bench.py --out /tmp/shopreport-bench

@@ -270,7 +270,7 @@ def load_lake(settings: Settings, lake_dir: Path) -> LoadReport:
     report.skipped_shops = sorted({m["shop_id"] for m in manifests} - set(order))
     manifests = sorted((m for m in manifests if m["shop_id"] in order),
                        key=lambda m: (order[m["shop_id"]], m["file_name"], m["sha256"]))
-    with open_warehouse(settings.warehouse_path) as con:
+    with open_warehouse(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         con.execute(LAKE_LOADS_SQL)
         done = set(con.execute("select shop_id, sha256 from lake_loads").fetchall())
         for manifest in manifests:

@@ -76,7 +76,7 @@ def ingest(settings: Settings, paths: Sequence[Path] | None = None, shop_id: str
             progress(outcome)
         pause_point("ingest")  # a file is committed, others may still wait in the inbox
 
-    with open_warehouse(settings.warehouse_path) as con:
+    with open_warehouse(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         ingestor = Ingestor(con, settings, install_salt(settings.warehouse_path), progress=each_file)
         if paths:
             shop = settings.shop(shop_id) if shop_id else None
@@ -102,7 +102,7 @@ def build_warehouse(settings: Settings, progress: Callable[[str], None] | None =
             progress(name)
         pause_point("build")  # inside the build's one transaction
 
-    with open_warehouse(settings.warehouse_path) as con:
+    with open_warehouse(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         if if_changed and build_is_current(con, settings):
             return BuildResult(skipped=True)
         return build(con, settings, progress=each_model)
@@ -123,7 +123,7 @@ def check_freshness(settings: Settings, scope_dates: dict[str, dt.date],
              for shop_id in scope_shops(settings, scope_id)]
     if not settings.warehouse_path.exists():
         return check_sources(None, settings, pairs, now)
-    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+    with open_warehouse(settings.warehouse_path, read_only=True, memory_limit=settings.memory_limit) as con:
         return check_sources(con, settings, pairs, now)
 
 
@@ -221,7 +221,7 @@ def render_daily(settings: Settings, business_date: dt.date, scope_id: str,
     from flows.reports.documents import daily_documents
     from flows.reports.recording import RecordingConnection
 
-    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+    with open_warehouse(settings.warehouse_path, read_only=True, memory_limit=settings.memory_limit) as con:
         has_day = con.execute(
             "select count(*) from rpt_daily_headline where business_date = ? and scope_id = ?",
             [business_date, scope_id]).fetchall()[0][0]
@@ -261,7 +261,7 @@ def render_weekly(settings: Settings, week_start: dt.date, scope_id: str,
     from flows.reports.weekly import iso_week_label
 
     week = iso_week_label(week_start)
-    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+    with open_warehouse(settings.warehouse_path, read_only=True, memory_limit=settings.memory_limit) as con:
         has_week = con.execute(
             "select count(*) from rpt_weekly_headline where week_start = ? and scope_id = ?",
             [week_start, scope_id]).fetchall()[0][0]

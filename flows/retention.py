@@ -69,7 +69,7 @@ def _landing_removals(settings: "Settings", cutoff: dt.date) -> list[Removal]:
     if settings.warehouse_path.exists():
         from flows.warehouse.db import open_warehouse
 
-        with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        with open_warehouse(settings.warehouse_path, read_only=True, memory_limit=settings.memory_limit) as con:
             for path, loaded_at, sha in con.execute(
                     "select landing_path, max(loaded_at), any_value(sha256) from source_files "
                     "where landing_path is not null group by landing_path").fetchall():
@@ -103,7 +103,7 @@ def apply_retention(settings: "Settings", removals: list[Removal]) -> int:
 
     freed = 0
     now = dt.datetime.now(dt.UTC)
-    with open_warehouse(settings.warehouse_path) as con:
+    with open_warehouse(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         con.execute(RETENTION_LOG)
         for removal in removals:
             if removal.path.is_dir():

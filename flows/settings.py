@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -183,6 +184,7 @@ class Settings:
     webhooks: tuple[WebhookSettings, ...] = ()
     recipients: tuple[Recipient, ...] = ()
     locale_dirs: tuple[Path, ...] = ()  # the user's translation folders (paths.locales), optional
+    memory_limit: str | None = None  # warehouse.memory_limit: DuckDB's memory cap ("1GB"); None: DuckDB's default
 
     @property
     def base_dir(self) -> Path:
@@ -343,7 +345,7 @@ def _expected_sources(section: _Section) -> tuple[str, ...] | None:
 def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
     base = config_path.parent
     top = _Section(data, "", config_path)
-    for key in ("paths", "report", "mail", "shops", "products", "retention", "webhooks", "recipients"):
+    for key in ("paths", "report", "mail", "shops", "products", "retention", "webhooks", "recipients", "warehouse"):
         top.used.add(key)
     top.finish()
 
@@ -371,6 +373,13 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
             raise paths.fail("locales", f"{folder} is not a folder (it holds <language>.toml translation files)")
     languages = _languages(locale_dirs)
     paths.finish()
+
+    warehouse_section = _Section(data.get("warehouse"), "warehouse", config_path)
+    memory_limit = warehouse_section.get("memory_limit", str, "").strip() or None
+    if memory_limit and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory_limit, re.IGNORECASE):
+        raise warehouse_section.fail("memory_limit",
+                                     f"expected a size such as \"1GB\" or \"512MB\"; got {memory_limit!r}")
+    warehouse_section.finish()
 
     report = _Section(data.get("report"), "report", config_path)
     reporting_currency = _currency(report, "reporting_currency", "CNY")
@@ -461,6 +470,7 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
         webhooks=webhooks,
         recipients=recipients,
         locale_dirs=locale_dirs,
+        memory_limit=memory_limit,
     )
 
 

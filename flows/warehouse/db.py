@@ -100,8 +100,10 @@ def connect(path: Path, *, read_only: bool = False, memory_limit: str | None = N
 
 
 @contextlib.contextmanager
-def open_warehouse(path: Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = connect(path, read_only=read_only)
+def open_warehouse(path: Path, *, read_only: bool = False,
+                   memory_limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse for one step; ``memory_limit`` is ``warehouse.memory_limit`` of the settings."""
+    con = connect(path, read_only=read_only, memory_limit=memory_limit)
     try:
         yield con
     finally:

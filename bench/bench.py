@@ -1,0 +1,431 @@
+"""End-to-end benchmark: the first load and full build, the morning run, the weekly report and
+their peak memory, beside a hand-written DuckDB script, an idiomatic pandas script and ``cat``
+on the same files.
+
+    python bench/bench.py                      # the default: a few minutes on 2 cores
+    python bench/bench.py --lines-per-year 1000000 --years 1,2,3 --repeat 3 --out /tmp/bench
+    python bench/bench.py --lines-per-year 10000000 --years 1,2,3 --repeat 3 --out /big/disk
+
+For every size (order lines a year over all shops × years of history) it writes the exports
+once (``bench/dataset.py``: the demo's real formats, Tmall and Shopify shops alternating,
+traffic and ad reports in proportion) into ``--out`` and measures, each in a fresh process,
+``--repeat`` times:
+
+- full:     a fresh warehouse, ``flows.pipeline.ingest`` + ``build_warehouse`` of the history;
+- morning:  a copy of that warehouse, the new day's exports of every shop plus a late refund of
+            a week-old order: (data) ingest + build as plain functions, timed inside the process;
+            (run) ``shopreport run daily --date D --scope <shop>``: Prefect start-up, ingest,
+            build, render, delivery to the outbox, wall clock;
+- weekly:   ``shopreport run weekly --no-ingest --scope <shop>`` on the loaded warehouse;
+- baselines: ``bench/baseline_duckdb.py``, ``bench/baseline_pandas.py`` and ``cat`` of the bytes.
+
+Peak memory is each process's own max RSS (``wait4``; a child process's peak counts when the
+process waited for it). The three daily shop metrics (GMV, paid orders, paying buyers per shop and
+day) of shopreport's ``fct_shop_daily`` and of both baselines must agree to the cent: any
+difference is printed and the exit status is 1. The table is printed and written to
+``--out/result.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.dataset import MORNING, ensure_dataset, link_tree
+
+PROJECT_FILES = ("shopreport.toml", "fx_rates.csv", "targets.csv")
+METRICS = ("gmv", "paid_orders", "paying_buyers")
+
+
+@dataclass
+class Step:
+    size: str
+    name: str
+    seconds: list[float] = field(default_factory=list)
+    rss_mb: list[float] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+# ----------------------------------------------------------------------------------------------
+# processes
+# ----------------------------------------------------------------------------------------------
+
+def run_process(cmd: list[str], cwd: Path | None = None, env: dict | None = None,
+                log: Path | None = None) -> tuple[float, float, str]:
+    """Run ``cmd`` to its end: (wall seconds, its max RSS in MB, its output)."""
+    out = open(log, "w+b") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env or child_env(), stdout=out, stderr=subprocess.STDOUT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    text = ""
+    if log:
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+        out.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{text[-3000:]}")
+    return wall, usage.ru_maxrss / 1024, text
+
+
+def child_env(prefect_home: Path | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PREFECT_", "SHOPREPORT_"))}  # no heartbeats setting, no server URL
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    env["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"  # a loaded machine: slow, not failed
+    if prefect_home:
+        env["PREFECT_HOME"] = str(prefect_home)
+    return env
+
+
+def child(mode: str, project: Path) -> None:
+    """In a fresh process: ingest + build as plain functions; print timings as JSON."""
+    from flows import pipeline
+    from flows.settings import load_settings
+
+    settings = load_settings(project / "shopreport.toml")
+    start = time.perf_counter()
+    report = pipeline.ingest(settings)
+    ingested = time.perf_counter()
+    result = pipeline.build_warehouse(settings, if_changed=mode == "morning")
+    built = time.perf_counter()
+    bad = report.count("refused") + report.count("unrecognised")
+    print(json.dumps({"ingest": ingested - start, "build": built - ingested, "bad_files": bad,
+                      "summary": report.summary(), "models": len(result.models)}))
+
+
+def python() -> str:
+    return sys.executable
+
+
+def shopreport_cli() -> list[str]:
+    return [python(), "-m", "flows"]
+
+
+# ----------------------------------------------------------------------------------------------
+# projects
+# ----------------------------------------------------------------------------------------------
+
+def new_project(data: Path, target: Path, memory_limit: str | None, inbox: str = "inbox") -> Path:
+    """A run folder: the dataset's configuration and reference files, ``inbox`` linked in."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        shutil.copyfile(data / name, target / name)
+    if memory_limit:
+        with (target / "shopreport.toml").open("a", encoding="utf-8") as f:
+            f.write(f'\n[warehouse]\nmemory_limit = "{memory_limit}"\n')
+    if inbox:
+        link_tree(data / inbox, target / "inbox")
+    return target
+
+
+def loaded_copy(loaded: Path, data: Path, target: Path, memory_limit: str | None, with_morning: bool) -> Path:
+    """A copy of a loaded project's warehouse (and its salt and send ledger), with the new day's
+    exports in the inbox when ``with_morning``."""
+    new_project(data, target, memory_limit, inbox="morning" if with_morning else "")
+    shutil.copytree(loaded / "warehouse", target / "warehouse")
+    (target / "inbox").mkdir(exist_ok=True)
+    return target
+
+
+def run_phases(text: str, started: datetime, ended: datetime) -> dict[str, float] | None:
+    """Split a CLI run's wall time by its Prefect log lines (``HH:MM:SS.mmm | INFO | …``):
+    start-up (imports and the temporary server, to the flow's first line), ingest (the freshness
+    gate's task), build, render + deliver (to the flow's end), shut-down."""
+    marks = {}
+    for line in text.splitlines():
+        if len(line) < 13 or line[2] != ":" or line[8] != ".":
+            continue
+        try:
+            clock = datetime.strptime(line[:12], "%H:%M:%S.%f").time()
+        except ValueError:
+            continue
+        when = datetime.combine(started.date(), clock)
+        if when < started - timedelta(seconds=1):
+            when += timedelta(days=1)
+        if "Beginning flow run" in line:
+            marks.setdefault("begin", when)
+        elif "freshness-gate" in line and "Finished in state" in line:
+            marks["ingested"] = when
+        elif "Task run 'build" in line and "Finished in state" in line:
+            marks["built"] = when
+        elif "Flow run" in line and "Finished in state" in line:
+            marks["end"] = when
+    if set(marks) != {"begin", "ingested", "built", "end"}:
+        return None
+    return {"start-up": (marks["begin"] - started).total_seconds(),
+            "ingest": (marks["ingested"] - marks["begin"]).total_seconds(),
+            "build": (marks["built"] - marks["ingested"]).total_seconds(),
+            "render + deliver": (marks["end"] - marks["built"]).total_seconds(),
+            "shut-down": (ended - marks["end"]).total_seconds()}
+
+
+def cat_seconds(folder: Path) -> float:
+    files = [str(p) for p in sorted(folder.rglob("*")) if p.is_file()]
+    start = time.perf_counter()
+    with open(os.devnull, "wb") as null:
+        for i in range(0, len(files), 500):
+            subprocess.run(["cat", *files[i:i + 500]], stdout=null, check=True)
+    return time.perf_counter() - start
+
+
+def week_of(day: date) -> str:
+    """The ISO week that ends the day before ``day`` (a Monday): ``2026-W48``."""
+    year, week, _ = (day - timedelta(days=1)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+# ----------------------------------------------------------------------------------------------
+# agreement
+# ----------------------------------------------------------------------------------------------
+
+def read_metrics(path: Path) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """``(shop, day) → (gmv in cents, paid orders, paying buyers)``; days without sales dropped."""
+    rows = {}
+    with path.open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            cents = round(float(row["gmv"]) * 100)
+            value = (cents, int(row["paid_orders"]), int(row["paying_buyers"]))
+            if value != (0, 0, 0):
+                rows[(row["shop_id"], row["business_date"][:10])] = value
+    return rows
+
+
+def disagreements(reference: Path, others: dict[str, Path], limit: int = 5) -> list[str]:
+    """Lines naming every (shop, day) where a baseline's metrics differ from the reference's."""
+    ref = read_metrics(reference)
+    problems = []
+    for name, path in others.items():
+        got = read_metrics(path)
+        diff = sorted(k for k in ref.keys() | got.keys() if ref.get(k) != got.get(k))
+        for key in diff[:limit]:
+            problems.append(f"{name}: {key[0]} {key[1]}: shopreport {ref.get(key)} vs {got.get(key)} "
+                            f"(gmv cents, paid orders, paying buyers)")
+        if len(diff) > limit:
+            problems.append(f"{name}: … {len(diff) - limit} more day(s) differ")
+    return problems
+
+
+def export_shopreport_metrics(project: Path, out_csv: Path) -> None:
+    from flows.settings import load_settings
+    from flows.warehouse.db import open_warehouse
+
+    settings = load_settings(project / "shopreport.toml")
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        con.execute(f"""copy (select shop_id, business_date, gmv, paid_orders, paying_buyers
+                              from fct_shop_daily order by all) to '{out_csv}' (header)""")
+
+
+# ----------------------------------------------------------------------------------------------
+# one size
+# ----------------------------------------------------------------------------------------------
+
+def bench_size(args, lines_per_year: int, years: int, log) -> tuple[list[Step], list[str], dict]:
+    out: Path = args.out
+    size = f"{lines_per_year / 1e6:g}M/yr × {years}y"
+    log(f"\n== {size}, {args.shops} shops ==")
+    data, manifest = ensure_dataset(out, lines_per_year, args.shops, years, log=log)
+    work = out / f"work-{data.name.removeprefix('data-')}"
+    work.mkdir(parents=True, exist_ok=True)
+    scope = manifest["shops"][0]["id"]
+    prefect_home = out / "prefect-home"
+    steps = {name: Step(size, name) for name in (
+        "cat (history bytes)", "baseline: DuckDB script", "baseline: pandas script",
+        "(a) full: ingest + build", "(a)   of which ingest", "(a)   of which build",
+        "(b) morning data: ingest + build", "(b) morning run, 1 shop (CLI)",
+        "(b)   start-up (imports, Prefect server)", "(b)   ingest", "(b)   build", "(b)   render + deliver",
+        "(c) weekly run, 1 shop (CLI)")}
+    note = {}
+
+    for _ in range(args.repeat):
+        steps["cat (history bytes)"].seconds.append(cat_seconds(data / "inbox"))
+        for label, script, csv_name in (
+                ("baseline: DuckDB script", args.duckdb_baseline or ROOT / "bench" / "baseline_duckdb.py",
+                 "baseline_duckdb.csv"),
+                ("baseline: pandas script", ROOT / "bench" / "baseline_pandas.py", "baseline_pandas.csv")):
+            wall, rss, _ = run_process([python(), str(script), str(data), str(work / csv_name)])
+            steps[label].seconds.append(wall)
+            steps[label].rss_mb.append(rss)
+        log(f"  baselines: DuckDB {steps['baseline: DuckDB script'].seconds[-1]:.1f}s, "
+            f"pandas {steps['baseline: pandas script'].seconds[-1]:.1f}s")
+
+    loaded = work / "loaded"
+    for i in range(args.repeat):
+        project = new_project(data, loaded, args.memory_limit)
+        wall, rss, text = run_process([python(), str(Path(__file__).resolve()), "--child", "full", str(project)],
+                                      log=work / "full.log")
+        timings = json.loads(text.strip().splitlines()[-1])
+        for name, value in (("(a) full: ingest + build", wall), ("(a)   of which ingest", timings["ingest"]),
+                            ("(a)   of which build", timings["build"])):
+            steps[name].seconds.append(value)
+            steps[name].rss_mb.append(rss)
+        note["full"] = timings
+        log(f"  full {i + 1}: {wall:.1f}s wall (ingest {timings['ingest']:.1f}s, build {timings['build']:.1f}s), "
+            f"{rss:.0f} MB; {timings['summary']}")
+        if timings["bad_files"]:
+            raise RuntimeError(f"the full load refused or did not recognise files: {timings['summary']}")
+
+    export_shopreport_metrics(loaded, work / "shopreport.csv")
+    problems = disagreements(work / "shopreport.csv", {"DuckDB script": work / "baseline_duckdb.csv",
+                                                       "pandas script": work / "baseline_pandas.csv"})
+    days = len(read_metrics(work / "shopreport.csv"))
+    log(f"  agreement on {days:,} shop-days: " + ("all three agree to the cent" if not problems else
+                                                  f"{len(problems)} problem(s)"))
+    for line in problems:
+        log(f"    {line}")
+
+    day = MORNING.isoformat()
+    for i in range(args.repeat):
+        project = loaded_copy(loaded, data, work / "morning-data", args.memory_limit, with_morning=True)
+        wall, rss, text = run_process([python(), str(Path(__file__).resolve()), "--child", "morning", str(project)],
+                                      log=work / "morning-data.log")
+        timings = json.loads(text.strip().splitlines()[-1])
+        steps["(b) morning data: ingest + build"].seconds.append(timings["ingest"] + timings["build"])
+        steps["(b) morning data: ingest + build"].rss_mb.append(rss)
+        log(f"  morning data {i + 1}: ingest {timings['ingest']:.2f}s + build {timings['build']:.2f}s "
+            f"({wall:.1f}s wall with imports), {rss:.0f} MB; {timings['summary']}")
+        if args.no_cli:
+            continue
+
+        project = loaded_copy(loaded, data, work / "morning-run", args.memory_limit, with_morning=True)
+        started = datetime.now()
+        wall, rss, text = run_process([*shopreport_cli(), "run", "daily", "--date", day, "--scope", scope,
+                                       "--config", str(project / "shopreport.toml")],
+                                      cwd=project, env=child_env(prefect_home), log=work / "morning-run.log")
+        mails = sorted((project / "outbox").rglob("*.eml"))
+        if not mails:
+            raise RuntimeError(f"the morning run delivered nothing to {project / 'outbox'}")
+        built = [line for line in text.splitlines() if "built " in line and " models in " in line]
+        steps["(b) morning run, 1 shop (CLI)"].seconds.append(wall)
+        steps["(b) morning run, 1 shop (CLI)"].rss_mb.append(rss)
+        phases = run_phases(text, started, started + timedelta(seconds=wall)) or {}
+        for phase, seconds in phases.items():
+            for name, step in steps.items():
+                if name.startswith("(b)   ") and name[6:].startswith(phase):
+                    step.seconds.append(seconds)
+        log(f"  morning run {i + 1}: {wall:.1f}s wall, {rss:.0f} MB, {len(mails)} mail(s) in the outbox; "
+            + (built[-1].split(" - ")[-1].strip() if built else "no build line"))
+
+        project = loaded_copy(loaded, data, work / "weekly-run", args.memory_limit, with_morning=False)
+        wall, rss, text = run_process([*shopreport_cli(), "run", "weekly", "--no-ingest", "--week", week_of(MORNING),
+                                       "--scope", scope, "--config", str(project / "shopreport.toml")],
+                                      cwd=project, env=child_env(prefect_home), log=work / "weekly-run.log")
+        steps["(c) weekly run, 1 shop (CLI)"].seconds.append(wall)
+        steps["(c) weekly run, 1 shop (CLI)"].rss_mb.append(rss)
+        log(f"  weekly run {i + 1}: {wall:.1f}s wall, {rss:.0f} MB")
+
+    info = {"size": size, "order_lines": manifest["order_lines"], "history_mb": manifest["inbox_bytes"] / 2**20,
+            "files": manifest["inbox_files"], "shop_days": days}
+    return list(steps.values()), problems, info
+
+
+# ----------------------------------------------------------------------------------------------
+# the table
+# ----------------------------------------------------------------------------------------------
+
+def table(steps: list[Step], infos: list[dict], args) -> str:
+    by = {(s.size, s.name): s for s in steps}
+    head = ("| size | step | median s | spread (min–max) s | runs | peak RSS MB | × DuckDB script "
+            "| × pandas script | × cat |")
+    lines = [head, "|" + "---|" * 9]
+    for s in steps:
+        if not s.seconds:
+            continue
+        duck = by[(s.size, "baseline: DuckDB script")].median
+        pandas_ = by[(s.size, "baseline: pandas script")].median
+        cat = by[(s.size, "cat (history bytes)")].median
+        rss = f"{max(s.rss_mb):,.0f}" if s.rss_mb else "–"
+        lines.append(f"| {s.size} | {s.name} | {s.median:.2f} | {min(s.seconds):.2f}–{max(s.seconds):.2f} "
+                     f"| {len(s.seconds)} | {rss} | {s.median / duck:.2f} | {s.median / pandas_:.2f} "
+                     f"| {s.median / cat:,.0f} |")
+    sizes = "; ".join(f"{i['size']}: {i['order_lines']:,} order lines, {i['history_mb']:.0f} MB in "
+                      f"{i['files']} files, {i['shop_days']:,} shop-days" for i in infos)
+    return "\n".join(lines) + f"\n\n{args.shops} shops. {sizes}.\n"
+
+
+def machine() -> str:
+    def sh(cmd: str) -> str:
+        try:
+            return subprocess.run(cmd, shell=True, capture_output=True, text=True, check=False).stdout.strip()
+        except OSError:
+            return "?"
+    import duckdb
+    import pandas
+
+    model = " ".join(sh("lscpu | grep 'Model name'").split()[2:]) or "?"
+    mem = sh("free -g | grep Mem").split()
+    return (f"nproc {sh('nproc')}, {model}, {mem[1] if len(mem) > 1 else '?'} GiB memory (free -g); "
+            f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, pandas {pandas.__version__}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--lines-per-year", type=int, default=200_000, help="order lines a year, all shops (200000)")
+    parser.add_argument("--years", default="1", help="years of history, comma-separated (1)")
+    parser.add_argument("--shops", type=int, default=20, help="shops, Tmall and Shopify alternating (20)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each step (2)")
+    parser.add_argument("--memory-limit", help='warehouse.memory_limit for every run, e.g. "1GB" (default: none)')
+    parser.add_argument("--out", type=Path, default=Path("/tmp/shopreport-bench"),
+                        help="datasets (kept), run folders and result.md (/tmp/shopreport-bench)")
+    parser.add_argument("--no-cli", action="store_true",
+                        help="leave out the runs through the CLI (morning run, weekly run): no Prefect")
+    parser.add_argument("--duckdb-baseline", type=Path, help=argparse.SUPPRESS)  # tests: a wrong baseline
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "PROJECT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return 0
+    args.out = args.out.resolve()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+
+    log(f"shopreport end-to-end benchmark: {args.lines_per_year:,} order lines/yr, years {args.years}, "
+        f"{args.shops} shops, {args.repeat} runs; out {args.out}")
+    prefect_home = args.out / "prefect-home"
+    if not args.no_cli and not (prefect_home / "prefect.db").exists():  # the migrations of a new Prefect home, once, untimed
+        log("  preparing the Prefect home (database migrations, once)")
+        run_process([python(), "-c", "from prefect import flow\n@flow\ndef warm_up():\n    return 1\nwarm_up()"],
+                    env=child_env(prefect_home), log=args.out / "prefect-home.log")
+    steps, problems, infos = [], [], []
+    for years in (int(y) for y in args.years.split(",")):
+        s, p, info = bench_size(args, args.lines_per_year, years, log)
+        steps += s
+        problems += p
+        infos.append(info)
+    result = table(steps, infos, args)
+    agreement = ("Agreement: shopreport's fct_shop_daily, the DuckDB script and the pandas script give the "
+                 "same GMV (to the cent), paid orders and paying buyers for every shop and day."
+                 if not problems else "Agreement: FAILED\n\n" + "\n".join(f"- {p}" for p in problems))
+    text = (f"# shopreport end-to-end benchmark\n\n`{' '.join(['bench/bench.py', *(argv or sys.argv[1:])])}`\n\n"
+            f"{result}\n{agreement}\n\nMachine: {machine()}\n")
+    (args.out / "result.md").write_text(text, encoding="utf-8")
+    log("\n" + result + "\n" + agreement + f"\n\nwritten to {args.out / 'result.md'}")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
