@@ -254,6 +254,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"                 {pdf}")
     for where in weekly:
         print(f"                 {where}")
+    print(f"  archive index: {settings.archive_dir / 'index.html'} (every report: PDF, HTML, Excel, its data)")
     print(f"\ndone in {time.perf_counter() - started:.1f}s (pipeline, daily and weekly).")
     return 0
 
