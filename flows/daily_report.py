@@ -189,13 +189,8 @@ def _daily_scope(settings: Settings, freshness: Freshness, scope_id: str, day: d
                        claim, return_state=True)
         _collect(state, f"{scope_id} {day}", deliveries, failures)
         return
-    claims = pipeline.claim_audiences(settings, pipeline.DAILY, day, scope_id, partial=status == "partial",
-                                      resend=resend, run_id=run_id)
-    for audience, claim in claims:
-        if not claim.should_send:
-            print(f"daily {scope_id} {day} → {audience.label}: not sent again, {claim.reason} "
-                  f"(--resend sends it again)")
-    todo = [(audience, claim) for audience, claim in claims if claim.should_send]
+    todo = _to_send(pipeline.claim_audiences(settings, pipeline.DAILY, day, scope_id, partial=status == "partial",
+                                             resend=resend, run_id=run_id), f"daily {scope_id} {day}")
     if not todo:
         return
     print(f"daily {scope_id} {day}: {status}; {len(todo)} delivery(ies) to make")
@@ -280,12 +275,8 @@ def _weekly_reports(settings: Settings, week: dt.date, scopes: list[str], ingest
 def _weekly_scope(settings: Settings, week: dt.date, scope_id: str, resend: bool, run_id: str, deliver,
                   deliveries: list[str], failures: list[str]) -> None:
     """One scope's weekly report: render once and deliver to each audience that has not had it."""
-    claims = pipeline.claim_audiences(settings, pipeline.WEEKLY, week, scope_id, resend=resend, run_id=run_id)
-    for audience, claim in claims:
-        if not claim.should_send:
-            print(f"weekly {scope_id} {week} → {audience.label}: not sent again, {claim.reason} "
-                  f"(--resend sends it again)")
-    todo = [(audience, claim) for audience, claim in claims if claim.should_send]
+    todo = _to_send(pipeline.claim_audiences(settings, pipeline.WEEKLY, week, scope_id, resend=resend, run_id=run_id),
+                    f"weekly {scope_id} {week}")
     if not todo:
         return
     print(f"weekly {scope_id} {week}: {len(todo)} delivery(ies) to make")
@@ -345,6 +336,14 @@ def retention_task(settings: Settings) -> int:
     if removals:
         print(f"retention: removed {len(removals)} item(s), {freed / 1024 / 1024:.1f} MB (see retention_log)")
     return len(removals)
+
+
+def _to_send(claims: list, report: str) -> list:
+    """The (audience, claim) pairs the send ledger lets go out now; says why each other one does not."""
+    for audience, claim in claims:
+        if not claim.should_send:
+            print(f"{report} → {audience.label}: not sent again, {claim.reason} (--resend sends it again)")
+    return [(audience, claim) for audience, claim in claims if claim.should_send]
 
 
 def _collect(state, label: str, deliveries: list[str], failures: list[str]) -> None:
