@@ -12,7 +12,7 @@ demo:  ## generate the demo business, run the whole pipeline, print where the re
 
 test:  ## the test suite (real DuckDB, real SMTP server on 127.0.0.1, real PDFs, real Prefect runs)
 	@bash scripts/bootstrap.sh test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 setup:
 	@bash scripts/bootstrap.sh test
