@@ -46,5 +46,5 @@ def progress_bar(total: int, description: str, *, every_seconds: float = 10.0,
             echo(f"{description}: {done}/{total} ({done / total:.0%}) after {now - started:.0f}s; {label}")
 
     yield step
-    if total:
+    if done:  # nothing done (a build with nothing to do): no line
         echo(f"{description}: {done}/{total} done in {time.monotonic() - started:.1f}s")
