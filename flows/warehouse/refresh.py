@@ -183,9 +183,11 @@ class IncrementalRefresh:
         return self._refresh_partitions(model, partitions)
 
     def drop_temp_tables(self) -> None:
+        views = {row[0] for row in self.con.execute(
+            "select view_name from duckdb_views() where database_name = 'temp'").fetchall()}
         for table in reversed(self.temp_tables):
-            self.con.execute(f"drop view if exists temp.main.{table}")
-            self.con.execute(f"drop table if exists temp.main.{table}")
+            kind = "view" if table in views else "table"
+            self.con.execute(f"drop {kind} if exists temp.main.{table}")
         self.temp_tables.clear()
 
     # -- the three ways of refreshing ------------------------------------------------------------

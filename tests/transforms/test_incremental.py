@@ -70,6 +70,19 @@ def model_tables() -> list[str]:
     return [m.name for m in load_models()]
 
 
+def comparable_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Every column; doubles to 12 significant digits (a sum of doubles depends on the order it
+    adds them in, and an incremental build stores rows in another order)."""
+    columns = []
+    for name, kind in con.execute(f"select column_name, data_type from duckdb_columns() where "
+                                  f"database_name = 'l' and table_name = '{table}' "
+                                  f"order by column_index").fetchall():
+        digits = f"12 - ceil(log10(abs({name}) + 1e-300))::integer"
+        columns.append(f"case when isfinite({name}) then round({name}, {digits}) else {name} end"
+                       if kind in ("DOUBLE", "FLOAT") else name)
+    return ", ".join(columns)
+
+
 def differing_models(left: Path, right: Path) -> dict[str, tuple[int, int]]:
     """Per model table whose rows differ between two warehouses: (rows only in the left, rows
     only in the right), compared as multisets of whole rows."""
@@ -78,9 +91,10 @@ def differing_models(left: Path, right: Path) -> dict[str, tuple[int, int]]:
     con.execute(f"attach '{right}' as r (read_only)")
     differing = {}
     for name in model_tables():
+        columns = comparable_columns(con, name)
         only_left, only_right = (
-            con.execute(f"select count(*) from (select * from {a}.main.{name} "
-                        f"except all select * from {b}.main.{name})").fetchall()[0][0]
+            con.execute(f"select count(*) from (select {columns} from {a}.main.{name} "
+                        f"except all select {columns} from {b}.main.{name})").fetchall()[0][0]
             for a, b in (("l", "r"), ("r", "l")))
         if only_left or only_right:
             differing[name] = (only_left, only_right)
