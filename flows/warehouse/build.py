@@ -31,8 +31,15 @@ import pandas as pd
 import yaml
 
 from flows.settings import ProductRules, Settings
-from flows.warehouse.refresh import (SEEDS, SOURCES_BY_FILE, IncrementalRefresh, Refresh, RefreshError,
-                                     business_date_columns, parse_refresh)
+from flows.warehouse.refresh import (
+    SEEDS,
+    SOURCES_BY_FILE,
+    IncrementalRefresh,
+    Refresh,
+    RefreshError,
+    business_date_columns,
+    parse_refresh,
+)
 
 LAYERS = ("staging", "intermediate", "marts", "reports")
 TRANSFORMS_DIR = Path(__file__).resolve().parents[2] / "transforms"

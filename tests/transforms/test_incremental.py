@@ -167,7 +167,7 @@ def test_day_by_day_incremental_builds_equal_a_full_rebuild(held_back_demo, tmp_
 
 def test_the_late_refund_reaches_the_old_order_and_the_refund_day(held_back_demo, tmp_path):
     settings, held = copy_demo(held_back_demo[0], tmp_path / "demo")
-    for day, paths in held.items():
+    for paths in held.values():
         load(settings, paths)
         build_now(settings)
     with open_warehouse(settings.warehouse_path, read_only=True) as con:
