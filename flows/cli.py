@@ -144,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("build", "Rebuild every transform layer (staging → intermediate → marts → reports) and run the checks.")
     config_arg(p)
+    p.add_argument("--full", action="store_true",
+                   help="rebuild every model from all history (default: only what new files touch)")
 
     p = add("profiles", "List the export formats shopreport recognises (built-in and your own).")
     config_arg(p)
@@ -335,7 +337,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     with _exclusive(config, args):
         from flows.daily_report import build_only
 
-        build_only(config=config)
+        build_only(config=config, full=args.full)
     return 0
 
 

@@ -54,15 +54,16 @@ def _print_outcome(outcome) -> None:
 
 
 @task(name="build", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=5)
-def build_task(settings: Settings, if_changed: bool = False):
+def build_task(settings: Settings, if_changed: bool = False, full: bool = False):
     from flows.warehouse.build import load_models
 
     with progress_bar(len(load_models()), "build") as step:
-        result = pipeline.build_warehouse(settings, progress=step, if_changed=if_changed)
+        result = pipeline.build_warehouse(settings, progress=step, if_changed=if_changed,
+                                          mode="full" if full else "auto")
     if result.skipped:
         print("build: nothing changed since the last build (models, configuration, loaded files)")
         return result
-    print(f"built {len(result.models)} models in {result.seconds:.1f}s; "
+    print(f"built {len(result.models)} models ({result.mode}) in {result.seconds:.1f}s; "
           f"{len(result.warnings)} warning check(s)")
     for warning in result.warnings:
         print(f"warning: {warning.line()}")
@@ -385,8 +386,8 @@ def ingest_files(config: str | None = None, paths: list[str] | None = None, shop
 
 
 @flow(name="build", log_prints=True)
-def build_only(config: str | None = None):
-    """Rebuild every transform layer and run its checks."""
+def build_only(config: str | None = None, full: bool = False):
+    """Build every transform layer and run its checks (``full``: every model from all history)."""
     settings = load_settings(config)
     with run_lock(settings.run_lock_path, "build flow"):
-        return build_task(settings)
+        return build_task(settings, full=full)

@@ -94,9 +94,10 @@ def count_input_files(settings: Settings, paths: Sequence[Path] | None = None) -
 
 
 def build_warehouse(settings: Settings, progress: Callable[[str], None] | None = None, *,
-                    if_changed: bool = False) -> BuildResult:
+                    if_changed: bool = False, mode: str = "auto") -> BuildResult:
     """Build every layer with its checks; with ``if_changed``, only when the models, the
-    configuration or the loaded files changed since the last build."""
+    configuration or the loaded files changed since the last build. ``mode`` is passed to
+    :func:`flows.warehouse.build.build` (``full``, ``incremental`` or ``auto``)."""
     def each_model(name: str) -> None:
         if progress:
             progress(name)
@@ -105,7 +106,7 @@ def build_warehouse(settings: Settings, progress: Callable[[str], None] | None =
     with open_warehouse(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         if if_changed and build_is_current(con, settings):
             return BuildResult(skipped=True)
-        return build(con, settings, progress=each_model)
+        return build(con, settings, progress=each_model, mode=mode)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -31,6 +31,15 @@ import pandas as pd
 import yaml
 
 from flows.settings import ProductRules, Settings
+from flows.warehouse.refresh import (
+    SEEDS,
+    SOURCES_BY_FILE,
+    IncrementalRefresh,
+    Refresh,
+    RefreshError,
+    business_date_columns,
+    parse_refresh,
+)
 
 LAYERS = ("staging", "intermediate", "marts", "reports")
 TRANSFORMS_DIR = Path(__file__).resolve().parents[2] / "transforms"
@@ -56,6 +65,9 @@ class Model:
     sql: str
     doc: dict
     path: Path
+    refresh: Refresh | None = None  # how an incremental build refreshes it; None: rebuilt whole
+    business_dates: tuple[tuple[str, str], ...] = ()  # the dates a row counts on (first, last)
+    inputs: tuple[str, ...] = ()  # the models, raw tables and seeds its SQL reads
 
     @property
     def description(self) -> str:
@@ -84,6 +96,8 @@ class BuildResult:
     checks: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0
     skipped: bool = False  # nothing changed since the last build (see build_is_current)
+    mode: str = "full"  # full | incremental
+    refreshed: dict[str, str] = field(default_factory=dict)  # model -> how it was brought up to date
 
     @property
     def warnings(self) -> list[CheckResult]:
@@ -106,9 +120,16 @@ def load_models(root: Path = TRANSFORMS_DIR) -> list[Model]:
             if not doc.get("description"):
                 raise ModelError(f"{yml_path}: description is required")
             sql = sql_path.read_text(encoding="utf-8").strip().rstrip(";")
-            layer_models.append(Model(sql_path.stem, layer, sql, doc, sql_path))
+            try:
+                refresh = parse_refresh(sql_path.stem, doc)
+            except RefreshError as exc:
+                raise ModelError(f"{yml_path}: {exc}") from exc
+            layer_models.append(Model(sql_path.stem, layer, sql, doc, sql_path, refresh,
+                                      business_date_columns(sql_path.stem, doc)))
         ordered.extend(_order_within_layer(layer_models))
-    return ordered
+    names = [m.name for m in ordered] + list(SOURCES_BY_FILE) + list(SEEDS)
+    return [replace(m, inputs=tuple(n for n in names if n != m.name and re.search(rf"\b{n}\b", m.sql)))
+            for m in ordered]
 
 
 def _order_within_layer(models: list[Model]) -> list[Model]:
@@ -265,21 +286,45 @@ def run_checks(con: duckdb.DuckDBPyConnection, model: Model) -> list[CheckResult
     return results
 
 
+BUILD_MODES = ("auto", "full", "incremental")
+
+
 def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TRANSFORMS_DIR,
-          progress: Callable[[str], None] | None = None) -> BuildResult:
-    """Write the seeds and build every model with its checks, in one transaction."""
+          progress: Callable[[str], None] | None = None, mode: str = "auto") -> BuildResult:
+    """Write the seeds and build every model with its checks, in one transaction.
+
+    ``mode="full"`` rebuilds every model from all history. ``"incremental"`` refreshes only what
+    the files loaded since the last build touch (see :mod:`flows.warehouse.refresh`); it falls
+    back to a full build when the last build's state is missing or the models or the
+    configuration changed since. ``"auto"`` (the default) is incremental whenever it can be.
+    Both give identical tables (tests/transforms/test_incremental.py).
+    """
+    if mode not in BUILD_MODES:
+        raise ValueError(f"build mode is one of {', '.join(BUILD_MODES)}; got {mode!r}")
     started = time.perf_counter()
     models = load_models(root)
-    result = BuildResult()
+    config_hash = transforms_config_hash(settings, root)
+    state = read_build_state(con)
+    files = loaded_files_state(con, state.last_source_file_id if state else 0)
+    incremental = (mode != "full" and state is not None and state.transforms_sha256 == config_hash
+                   and files.seen_unchanged(state))
+    result = BuildResult(mode="incremental" if incremental else "full")
     con.execute("begin transaction")
     try:
         write_seeds(con, settings)
+        refresher = IncrementalRefresh(con, models, state.last_source_file_id,
+                                       files.new_files) if incremental else None
         for model in models:
             try:
-                con.execute(f"create or replace table {model.name} as\n{model.sql}")
+                if refresher:
+                    how = refresher.refresh(model)
+                else:
+                    con.execute(f"create or replace table {model.name} as\n{model.sql}")
+                    how = "full"
             except duckdb.Error as exc:
                 raise BuildFailed(f"{model.path}: {exc}") from exc
-            checks = run_checks(con, model)
+            result.refreshed[model.name] = how
+            checks = run_checks(con, model) if how != "unchanged" else []
             result.models.append(model.name)
             result.checks.extend(checks)
             failed = [c for c in checks if c.level == "fail" and not c.passed]
@@ -287,8 +332,14 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TR
                 raise BuildFailed("; ".join(c.line() for c in failed), result.checks)
             if progress:
                 progress(model.name)
-        con.execute("create or replace table build_state as "
-                    "select ?::varchar as inputs_sha256, now() as built_at", [build_inputs_hash(con, settings, root)])
+        if refresher:
+            refresher.drop_temp_tables()
+        con.execute("create or replace table build_state as select ?::varchar as inputs_sha256, "
+                    "?::varchar as transforms_sha256, ?::bigint as last_source_file_id, "
+                    "?::bigint as seen_files, ?::bigint as seen_rows_loaded, ?::varchar as mode, "
+                    "now() as built_at",
+                    [build_inputs_hash(con, settings, root), config_hash, files.last_source_file_id,
+                     files.files, files.rows_loaded, result.mode])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -297,17 +348,73 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TR
     return result
 
 
-def build_inputs_hash(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path = TRANSFORMS_DIR) -> str:
-    """A hash of everything a build reads: the models, the settings the seeds are written from (the
-    shops, the reporting currency, the product rules) and the files named there (fx rates,
-    targets), and the files loaded so far (their ids and row counts). Mail, recipients and the
-    like are not read by a build and do not count."""
+@dataclass(frozen=True)
+class BuildState:
+    """What the last build saw (the ``build_state`` table)."""
+
+    transforms_sha256: str
+    last_source_file_id: int
+    seen_files: int
+    seen_rows_loaded: int
+
+
+@dataclass(frozen=True)
+class LoadedFiles:
+    """The loaded files now: all of them, and those the last build had already seen."""
+
+    last_source_file_id: int
+    files: int
+    rows_loaded: int
+    seen_files: int  # files with an id up to the last build's last_source_file_id
+    seen_rows_loaded: int
+    new_files: int
+
+    def seen_unchanged(self, state: BuildState) -> bool:
+        """The files the last build saw are all still there, unchanged (only new ones came)."""
+        return (self.seen_files, self.seen_rows_loaded) == (state.seen_files, state.seen_rows_loaded)
+
+
+def read_build_state(con: duckdb.DuckDBPyConnection) -> BuildState | None:
+    """The last build's state, or None when there is none an incremental build can start from."""
+    columns = {row[0] for row in con.execute(
+        "select column_name from duckdb_columns() where schema_name = 'main' "
+        "and table_name = 'build_state'").fetchall()}
+    if not {"transforms_sha256", "last_source_file_id", "seen_files", "seen_rows_loaded"} <= columns:
+        return None
+    rows = con.execute("select transforms_sha256, last_source_file_id, seen_files, seen_rows_loaded "
+                       "from build_state").fetchall()
+    if len(rows) != 1 or None in rows[0]:
+        return None
+    return BuildState(rows[0][0], *(int(v) for v in rows[0][1:]))
+
+
+def loaded_files_state(con: duckdb.DuckDBPyConnection, seen_up_to: int) -> LoadedFiles:
+    row = con.execute(
+        "select coalesce(max(source_file_id), 0), count(*), coalesce(sum(rows_loaded), 0), "
+        "count(*) filter (where source_file_id <= $1), "
+        "coalesce(sum(rows_loaded) filter (where source_file_id <= $1), 0), "
+        "count(*) filter (where source_file_id > $1) from source_files", [seen_up_to]).fetchall()[0]
+    return LoadedFiles(*(int(v) for v in row))
+
+
+def transforms_config_hash(settings: Settings, root: Path = TRANSFORMS_DIR) -> str:
+    """A hash of the models, the settings the seeds are written from (the shops, the reporting
+    currency, the product rules) and the files named there (fx rates, targets): when it changes,
+    the next build is a full one. Mail, recipients and the like are not read by a build and do
+    not count."""
     from flows.archive import tree_hash
 
     digest = hashlib.sha256(tree_hash(root, (".sql", ".yml")).encode())
     digest.update(repr((settings.shops, settings.reporting_currency, settings.products)).encode())
     for path in (settings.fx_rates_path, settings.targets_path):
         digest.update(b"\0" + (path.read_bytes() if path is not None and path.is_file() else b"-"))
+    return digest.hexdigest()
+
+
+def build_inputs_hash(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path = TRANSFORMS_DIR) -> str:
+    """A hash of everything a build reads: the models and configuration
+    (:func:`transforms_config_hash`) and the files loaded so far (their ids and row counts)."""
+    digest = hashlib.sha256(transforms_config_hash(settings, root).encode())
     loaded = con.execute("select count(*), coalesce(max(source_file_id), 0), coalesce(sum(rows_loaded), 0) "
                          "from source_files").fetchall()[0]
     digest.update(repr(tuple(int(v) for v in loaded)).encode())

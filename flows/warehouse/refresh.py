@@ -1,0 +1,339 @@
+"""How each model is refreshed in an incremental build, and which rows changed.
+
+A model's ``.yml`` says how it can be refreshed (see docs/architecture.md, "Incremental builds")::
+
+    materialized: incremental
+    incremental:
+      partition_by: business_date     # a date column: one partition per day
+      grain: day                      # day | week (partition values are Mondays) | day_and_week
+      lookback_days: [0, 1, 7, 364]   # row D reads input dates D - k; ranges as "0..29"
+
+    materialized: incremental
+    incremental:
+      partition_by: [shop_id, order_id, line_id]   # key partitions: a key's rows read only
+      narrow_inputs: [int_order_line_snapshots]     # input rows of the same key
+      unaffected_by: [stg_source_files]              # inputs whose changes reach it another way
+
+    materialized: incremental
+    incremental:
+      partition_by: source_file_id
+      append: true                    # rows of new source files only; old files never change
+
+    business_dates: [created_date, paid_date]        # the dates a row counts on (for downstream)
+
+Models without ``materialized: incremental`` (``materialized: table``, the default) are rebuilt
+whole when any of their inputs changed, and left alone when none did.
+
+What changed is tracked as rows: after a model is refreshed, the runner keeps the rows that
+differ between before and after (both versions) in a temporary table. A date-partitioned model
+downstream refreshes the dates ``d + k`` for every business date ``d`` of a changed input row and
+every ``k`` of its ``lookback_days``; a key-partitioned model refreshes the keys of the changed
+input rows. An input change the model cannot place (no business dates, or not its key columns)
+makes it rebuild whole, which is always correct.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import duckdb
+
+if TYPE_CHECKING:
+    from flows.warehouse.build import Model
+
+SOURCES_BY_FILE = ("raw_orders", "raw_traffic", "raw_ad_spend", "raw_order_items", "source_files",
+                   "rejects", "ingest_events")
+SEEDS = ("seed_shops", "seed_reporting", "seed_fx_rates", "seed_targets", "seed_thresholds")
+GRAINS = ("day", "week", "day_and_week")
+
+
+class RefreshError(ValueError):
+    """A model's ``materialized`` / ``incremental`` declaration is malformed."""
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """How one model is refreshed incrementally (``None`` on a model: rebuilt whole)."""
+
+    partition_by: tuple[str, ...]
+    append: bool = False
+    grain: str = "day"
+    lookback_days: tuple[int, ...] = (0,)
+    narrow_inputs: tuple[str, ...] = ()
+    unaffected_by: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        """append (new source files), date (business-date partitions) or key (entity keys)."""
+        if self.append:
+            return "append"
+        return "key" if len(self.partition_by) > 1 else "date"
+
+
+def parse_refresh(name: str, doc: dict) -> Refresh | None:
+    materialized = doc.get("materialized", "table")
+    if materialized == "table":
+        if "incremental" in doc:
+            raise RefreshError(f"{name}: 'incremental' needs 'materialized: incremental'")
+        return None
+    if materialized != "incremental":
+        raise RefreshError(f"{name}: materialized is 'table' or 'incremental'; got {materialized!r}")
+    spec = doc.get("incremental") or {}
+    unknown = set(spec) - {"partition_by", "append", "grain", "lookback_days", "narrow_inputs",
+                           "unaffected_by"}
+    if unknown:
+        raise RefreshError(f"{name}: unknown incremental setting(s) {', '.join(sorted(unknown))}")
+    partition_by = spec.get("partition_by")
+    if not partition_by:
+        raise RefreshError(f"{name}: incremental models need partition_by")
+    partition_by = tuple([partition_by] if isinstance(partition_by, str) else partition_by)
+    grain = spec.get("grain", "day")
+    if grain not in GRAINS:
+        raise RefreshError(f"{name}: grain is one of {', '.join(GRAINS)}; got {grain!r}")
+    refresh = Refresh(partition_by=partition_by, append=bool(spec.get("append", False)), grain=grain,
+                      lookback_days=parse_days(name, spec.get("lookback_days", [0])),
+                      narrow_inputs=tuple(spec.get("narrow_inputs") or ()),
+                      unaffected_by=tuple(spec.get("unaffected_by") or ()))
+    if refresh.append and partition_by != ("source_file_id",):
+        raise RefreshError(f"{name}: append models are partitioned by source_file_id")
+    if refresh.narrow_inputs and refresh.kind != "key":
+        raise RefreshError(f"{name}: narrow_inputs is for key-partitioned models")
+    return refresh
+
+
+def parse_days(name: str, value: object) -> tuple[int, ...]:
+    """``[0, 1, 7, 364]`` or ``["0..29"]`` (inclusive ranges) → the sorted offsets in days."""
+    items = value if isinstance(value, list) else [value]
+    days: set[int] = set()
+    for item in items:
+        if isinstance(item, int):
+            days.add(item)
+            continue
+        match = re.fullmatch(r"\s*(\d+)\s*\.\.\s*(\d+)\s*", str(item))
+        if not match or int(match[1]) > int(match[2]):
+            raise RefreshError(f"{name}: lookback_days items are days (7) or ranges (\"0..29\"); "
+                               f"got {item!r}")
+        days.update(range(int(match[1]), int(match[2]) + 1))
+    return tuple(sorted(days))
+
+
+def business_date_columns(name: str, doc: dict) -> tuple[tuple[str, str], ...]:
+    """``business_dates`` as (first, last) column pairs: ``paid_date`` → (paid_date, paid_date),
+    ``coverage_start..coverage_end`` → every date of that range."""
+    pairs = []
+    for item in doc.get("business_dates") or ():
+        first, _, last = str(item).partition("..")
+        pairs.append((first.strip(), (last or first).strip()))
+    return tuple(pairs)
+
+
+# ----------------------------------------------------------------------------------------------
+# the incremental build
+# ----------------------------------------------------------------------------------------------
+
+NOTHING = "nothing"  # a table's change: nothing changed
+EVERYTHING = "everything"  # a table's change: unknown, treat every row as changed
+
+
+class IncrementalRefresh:
+    """Refreshes the models of one incremental build, in build order, inside its transaction.
+
+    For every table it knows what changed in this build: nothing, everything (the raw tables
+    when new files came, a model nobody reads), or the changed rows in a temp table.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, models: list[Model], last_source_file_id: int,
+                 new_files: int) -> None:
+        self.con = con
+        self.last_source_file_id = int(last_source_file_id)
+        self.models = {m.name: m for m in models}
+        self.read_by = {name for m in models for name in m.inputs}
+        self.catalog = con.execute("select current_database()").fetchall()[0][0].replace('"', '""')
+        self.changes: dict[str, str] = {name: (EVERYTHING if new_files else NOTHING)
+                                        for name in SOURCES_BY_FILE}
+        self.temp_tables: list[str] = []
+
+    def refresh(self, model: Model) -> str:
+        """Bring one model up to date; say how (for the build log).
+
+        Unchanged inputs: nothing to do. A change the declared partitioning can place: delete
+        the touched partitions and insert them again from the model's SQL. Anything else: the
+        whole table is rebuilt.
+        """
+        refresh = model.refresh
+        ignored = set(refresh.unaffected_by) if refresh else set()
+        inputs = [name for name in model.inputs if name not in ignored]
+        if all(self.changes.get(name, NOTHING) == NOTHING for name in inputs):
+            self.changes[model.name] = NOTHING
+            return "unchanged"
+        if refresh is not None and refresh.kind == "append":
+            return self._append_new_files(model)
+        partitions = None
+        if refresh is not None and refresh.kind == "key":
+            partitions = self._changed_keys_sql(refresh, inputs)
+        if refresh is not None and refresh.kind == "date":
+            dates = self._changed_dates_sql(inputs)
+            partitions = None if dates is None else partitions_sql(refresh, dates)
+        if partitions is None:
+            return self._rebuild_whole(model)
+        return self._refresh_partitions(model, partitions)
+
+    def drop_temp_tables(self) -> None:
+        views = {row[0] for row in self.con.execute(
+            "select view_name from duckdb_views() where database_name = 'temp'").fetchall()}
+        for table in reversed(self.temp_tables):
+            kind = "view" if table in views else "table"
+            self.con.execute(f"drop {kind} if exists temp.main.{table}")
+        self.temp_tables.clear()
+
+    # -- the three ways of refreshing ------------------------------------------------------------
+
+    def _append_new_files(self, model: Model) -> str:
+        new = self._temp(f"_new__{model.name}")
+        since = self.last_source_file_id
+        with self._narrowed([(name, "select * from {table} where source_file_id > " + str(since))
+                             for name in model.inputs if name in SOURCES_BY_FILE]):
+            self.con.execute(f"create or replace temp table {new} as\n{model.sql}")
+        self.con.execute(f"delete from {model.name} where source_file_id > {since}")
+        self.con.execute(f"insert into {model.name} select * from {new}")
+        count = self._count(new)
+        self.changes[model.name] = new if count else NOTHING
+        return f"appended {count} row(s)"
+
+    def _refresh_partitions(self, model: Model, partitions: str) -> str:
+        columns = model.refresh.partition_by
+        parts = self._temp(f"_parts__{model.name}")
+        old, new = self._temp(f"_old__{model.name}"), self._temp(f"_new__{model.name}")
+        self.con.execute(f"create or replace temp table {parts} as {partitions}")
+        match = " and ".join(f"{{t}}.{c} = {parts}.{c}" for c in columns)
+        narrow = f"select t.* from {{table}} as t semi join {parts} on " + match.format(t="t")
+        with self._narrowed([(name, narrow) for name in model.refresh.narrow_inputs]):
+            self.con.execute(f"create or replace temp table {new} as select * from (\n{model.sql}\n) as t "
+                             f"semi join {parts} on " + match.format(t="t"))
+        keep = model.name in self.read_by
+        if keep:
+            self.con.execute(f"create or replace temp table {old} as select * from {model.name} as t "
+                             f"semi join {parts} on " + match.format(t="t"))
+        self.con.execute(f"delete from {model.name} as t using {parts} where " + match.format(t="t"))
+        self.con.execute(f"insert into {model.name} select * from {new}")
+        if not keep:
+            self.changes[model.name] = EVERYTHING  # nobody reads it
+        elif self._read_only_by_key_models(model.name):
+            # both versions of every touched key, unchanged rows too: the readers need only the
+            # keys, and comparing the versions would cost more than it saves
+            changed = self._temp(f"_changed__{model.name}")
+            self.con.execute(f"create or replace temp view {changed} as "
+                             f"select * from {old} union all select * from {new}")
+            self.changes[model.name] = changed
+        else:
+            self.changes[model.name] = self._diff(model.name, old, new)
+        return f"{self._count(parts)} partition(s)"
+
+    def _rebuild_whole(self, model: Model) -> str:
+        old = self._temp(f"_old__{model.name}")
+        keep = model.name in self.read_by
+        if keep:
+            self.con.execute(f"create or replace temp table {old} as select * from {model.name}")
+        self.con.execute(f"create or replace table {model.name} as\n{model.sql}")
+        self.changes[model.name] = self._diff(model.name, old, model.name) if keep else EVERYTHING
+        return "full"
+
+    def _read_only_by_key_models(self, name: str) -> bool:
+        readers = [m for m in self.models.values() if name in m.inputs]
+        return all(m.refresh is not None and m.refresh.kind == "key" for m in readers)
+
+    # -- what changed ----------------------------------------------------------------------------
+
+    def _diff(self, name: str, old: str, new: str) -> str:
+        """Keep the rows that differ between ``old`` and ``new`` (both versions)."""
+        table = self._temp(f"_changed__{name}")
+        self.con.execute(f"create or replace temp table {table} as "
+                         f"(select * from {old} except all select * from {new}) "
+                         f"union all (select * from {new} except all select * from {old})")
+        return table if self._count(table) else NOTHING
+
+    def _changed_keys_sql(self, refresh: Refresh, inputs: list[str]) -> str | None:
+        """The keys of every input's changed rows; None when a change has no such key."""
+        keys = ", ".join(refresh.partition_by)
+        parts = []
+        for name in inputs:
+            state = self.changes.get(name, NOTHING)
+            if state == NOTHING:
+                continue
+            if state == EVERYTHING or not set(refresh.partition_by) <= self._columns(state):
+                return None
+            parts.append(f"select distinct {keys} from {state}")
+        return " union ".join(parts)
+
+    def _changed_dates_sql(self, inputs: list[str]) -> str | None:
+        """The business dates of every input's changed rows; None when a change has none."""
+        parts = []
+        for name in inputs:
+            state = self.changes.get(name, NOTHING)
+            if state == NOTHING:
+                continue
+            ranges = self._business_dates(name)
+            if state == EVERYTHING or not ranges:
+                return None
+            for first, last in ranges:
+                parts.append(f"select unnest(generate_series(({first})::date, ({last})::date, "
+                             f"interval 1 day))::date as d from {state} "
+                             f"where ({first}) is not null and ({last}) is not null")
+        return " union ".join(parts)
+
+    def _business_dates(self, name: str) -> tuple[tuple[str, str], ...]:
+        """A model's business dates: the declared ones, and its date partitions (a week
+        partition stands for its seven days)."""
+        model = self.models.get(name)
+        if model is None:
+            return ()
+        ranges = list(model.business_dates)
+        refresh = model.refresh
+        if refresh is not None and refresh.kind == "date":
+            column = refresh.partition_by[0]
+            ranges.append((column, column if refresh.grain == "day" else f"{column} + 6"))
+        return tuple(ranges)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _narrowed(self, filters: list[tuple[str, str]]) -> Iterator[None]:
+        """Shadow each input table by a temp view of some of its rows (``{table}`` in the query
+        is the table itself), so that the model's SQL reads only those."""
+        for name, query in filters:
+            table = f"\"{self.catalog}\".main.{name}"
+            self.con.execute(f"create or replace temp view {name} as " + query.format(table=table))
+        try:
+            yield
+        finally:
+            for name, _ in filters:
+                self.con.execute(f"drop view if exists temp.main.{name}")
+
+    def _temp(self, name: str) -> str:
+        self.temp_tables.append(name)
+        return name
+
+    def _count(self, table: str) -> int:
+        return int(self.con.execute(f"select count(*) from {table}").fetchall()[0][0])
+
+    def _columns(self, table: str) -> set[str]:
+        return {row[0] for row in self.con.execute(f"select * from {table} limit 0").description}
+
+
+def partitions_sql(refresh: Refresh, dates_sql: str) -> str:
+    """The partition values to refresh: the changed business dates moved forward by every
+    lookback offset (input date d is read by the rows of d + k), as days and/or Mondays."""
+    offsets = ", ".join(f"({k})" for k in refresh.lookback_days)
+    shifted = (f"select distinct changed.d + offsets.k as d from ({dates_sql}) as changed "
+               f"cross join (values {offsets}) as offsets (k)")
+    column = refresh.partition_by[0]
+    mondays = f"select distinct date_trunc('week', d)::date as {column} from ({shifted})"
+    if refresh.grain == "day":
+        return f"select distinct d as {column} from ({shifted})"
+    if refresh.grain == "week":
+        return mondays
+    return f"select d as {column} from ({shifted}) union {mondays}"

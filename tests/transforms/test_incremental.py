@@ -1,0 +1,202 @@
+"""Incremental builds give the same tables as a full rebuild.
+
+A demo business is loaded but for its last daily exports and built in full; then the held-back
+days are loaded one at a time (with, on one of them, a file of late refunds on orders weeks
+old), building incrementally after each. Every model table must then equal, row for row and
+column for column, what a full rebuild of the same warehouse gives.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import pipeline
+from flows.ingest.load import dates_in_name
+from flows.settings import Settings, load_settings
+from flows.warehouse.build import build, load_models
+from flows.warehouse.db import open_warehouse
+
+DEMO_END = dt.date(2026, 11, 22)
+DEMO_DAYS = 380  # more than a year: the same-day-last-year comparisons have something to compare
+HELD_BACK_DAYS = 6  # daily exports loaded one day at a time
+LATE_REFUND_DAY = DEMO_END - dt.timedelta(days=2)  # the day a late-refund file comes with
+LATE_REFUND_AGE = dt.timedelta(days=40)  # how old the order it refunds is
+
+
+def daily_files(inbox: Path) -> dict[dt.date, list[Path]]:
+    """The daily exports in the inbox by the day they are for (history files span months)."""
+    days: dict[dt.date, list[Path]] = {}
+    for path in sorted(inbox.rglob("*")):
+        dates = set(dates_in_name(path.name)) if path.is_file() else set()
+        if len(dates) == 1:
+            days.setdefault(dates.pop(), []).append(path)
+    return days
+
+
+def write_late_refund_file(demo: Path, day: dt.date, age: dt.timedelta) -> Path:
+    """A Shopify orders export for ``day`` holding one single-line order paid about ``age``
+    earlier, now fully refunded (an edited row of the demo's own history export)."""
+    paid_on = day - age
+    history = [p for p in (demo / "inbox" / "shopify_us").glob("orders_export_*.csv")
+               if len(set(dates_in_name(p.name))) > 1 and min(dates_in_name(p.name)) <= paid_on
+               <= max(dates_in_name(p.name))]
+    with history[0].open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    lines_per_order: dict[str, int] = {}
+    for row in rows:
+        lines_per_order[row["Name"]] = lines_per_order.get(row["Name"], 0) + 1
+    order = next(row for row in rows
+                 if row["Financial Status"] == "paid" and lines_per_order[row["Name"]] == 1
+                 and row["Paid at"].startswith(paid_on.isoformat()))
+    order.update({"Financial Status": "refunded", "Refunded Amount": order["Total"]})
+    path = demo / "late" / "shopify_us" / f"orders_export_late_refunds_{day.isoformat()}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerow(order)
+    return path
+
+
+def model_tables() -> list[str]:
+    return [m.name for m in load_models()]
+
+
+def comparable_columns(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Every column; doubles to 12 significant digits (a sum of doubles depends on the order it
+    adds them in, and an incremental build stores rows in another order)."""
+    columns = []
+    for name, kind in con.execute(f"select column_name, data_type from duckdb_columns() where "
+                                  f"database_name = 'l' and table_name = '{table}' "
+                                  f"order by column_index").fetchall():
+        digits = f"12 - ceil(log10(abs({name}) + 1e-300))::integer"
+        columns.append(f"case when isfinite({name}) then round({name}, {digits}) else {name} end"
+                       if kind in ("DOUBLE", "FLOAT") else name)
+    return ", ".join(columns)
+
+
+def differing_models(left: Path, right: Path) -> dict[str, tuple[int, int]]:
+    """Per model table whose rows differ between two warehouses: (rows only in the left, rows
+    only in the right), compared as multisets of whole rows."""
+    con = duckdb.connect()
+    con.execute(f"attach '{left}' as l (read_only)")
+    con.execute(f"attach '{right}' as r (read_only)")
+    differing = {}
+    for name in model_tables():
+        columns = comparable_columns(con, name)
+        only_left, only_right = (
+            con.execute(f"select count(*) from (select {columns} from {a}.main.{name} "
+                        f"except all select {columns} from {b}.main.{name})").fetchall()[0][0]
+            for a, b in (("l", "r"), ("r", "l")))
+        if only_left or only_right:
+            differing[name] = (only_left, only_right)
+    con.close()
+    return differing
+
+
+def full_rebuild_copy(settings: Settings, target: Path) -> Path:
+    """A copy of the warehouse, rebuilt in full from what it has loaded."""
+    shutil.copy(settings.warehouse_path, target)
+    with open_warehouse(target) as con:
+        assert build(con, settings, mode="full").mode == "full"
+    return target
+
+
+def build_now(settings: Settings, mode: str = "auto") -> str:
+    with open_warehouse(settings.warehouse_path) as con:
+        return build(con, settings, mode=mode).mode
+
+
+def load(settings: Settings, paths: list[Path]) -> None:
+    """Drop the files into the inbox (aside/<day>/<shop_id>/<file>) and load it, as a run does."""
+    for path in paths:
+        shutil.move(path, settings.inbox_dir / path.parent.name / path.name)
+    report = pipeline.ingest(settings)
+    assert report.loaded and not report.count("refused") and not report.count("unrecognised")
+
+
+@pytest.fixture(scope="module")
+def held_back_demo(tmp_path_factory) -> Iterator[tuple[Path, dict[dt.date, list[Path]]]]:
+    """A demo warehouse loaded and built in full, but for its last daily exports (kept aside,
+    by day, with the late-refund file on its day); the folder is copied per test."""
+    from flows.demo import generate_demo
+
+    demo = tmp_path_factory.mktemp("incremental_demo")
+    generate_demo(demo, DEMO_END, days=DEMO_DAYS, daily_days=HELD_BACK_DAYS + 2)
+    held: dict[dt.date, list[Path]] = {}
+    aside = demo / "aside"
+    for day, paths in daily_files(demo / "inbox").items():
+        if day > DEMO_END - dt.timedelta(days=HELD_BACK_DAYS):
+            for path in paths:
+                target = aside / day.isoformat() / path.parent.name / path.name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                held.setdefault(day, []).append(Path(shutil.move(path, target)))
+    late = write_late_refund_file(demo, LATE_REFUND_DAY, LATE_REFUND_AGE)
+    held[LATE_REFUND_DAY].append(Path(shutil.move(late, aside / LATE_REFUND_DAY.isoformat()
+                                                  / "shopify_us" / late.name)))
+    settings = load_settings(demo / "shopreport.toml")
+    pipeline.ingest(settings)
+    assert build_now(settings, "full") == "full"
+    yield demo, held
+
+
+def copy_demo(demo: Path, target: Path) -> tuple[Settings, dict[dt.date, list[Path]]]:
+    shutil.copytree(demo, target)
+    held = {}
+    for day_dir in sorted((target / "aside").iterdir()):
+        held[dt.date.fromisoformat(day_dir.name)] = sorted(p for p in day_dir.rglob("*") if p.is_file())
+    return load_settings(target / "shopreport.toml"), held
+
+
+def test_day_by_day_incremental_builds_equal_a_full_rebuild(held_back_demo, tmp_path):
+    settings, held = copy_demo(held_back_demo[0], tmp_path / "demo")
+    assert len(held) >= HELD_BACK_DAYS and LATE_REFUND_DAY in held
+    for day, paths in held.items():
+        load(settings, paths)
+        assert build_now(settings) == "incremental", day
+    assert differing_models(settings.warehouse_path, full_rebuild_copy(settings, tmp_path / "full.duckdb")) == {}
+
+
+def test_the_late_refund_reaches_the_old_order_and_the_refund_day(held_back_demo, tmp_path):
+    settings, held = copy_demo(held_back_demo[0], tmp_path / "demo")
+    for paths in held.values():
+        load(settings, paths)
+        build_now(settings)
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        refunds = con.execute(
+            "select refund_date, paid_date from fct_refunds where shop_id = 'shopify_us' "
+            "and refund_date = ? and refund_date - paid_date >= 35", [LATE_REFUND_DAY]).fetchall()
+    assert refunds, "the late refund is dated on the day its file came, on an order weeks old"
+
+
+def test_several_files_at_once_and_random_split_points_equal_a_full_rebuild(held_back_demo, tmp_path):
+    """Split the held-back days at random points: each part is loaded at once, then built."""
+    settings, held = copy_demo(held_back_demo[0], tmp_path / "demo")
+    days = sorted(held)
+    cuts = sorted(random.Random(20261122).sample(range(1, len(days)), 2))
+    for part in (days[:cuts[0]], days[cuts[0]:cuts[1]], days[cuts[1]:]):
+        load(settings, [p for day in part for p in held[day]])
+        assert build_now(settings) == "incremental"
+    assert differing_models(settings.warehouse_path, full_rebuild_copy(settings, tmp_path / "full.duckdb")) == {}
+
+
+def test_a_changed_configuration_or_asking_for_it_gives_a_full_build(held_back_demo, tmp_path):
+    settings, held = copy_demo(held_back_demo[0], tmp_path / "demo")
+    first = min(held)
+    load(settings, held[first])
+    assert build_now(settings, "full") == "full"
+    assert build_now(settings) == "incremental"  # nothing new: every model unchanged
+    settings.config_path.write_text(settings.config_path.read_text(encoding="utf-8") + "\n# edited\n",
+                                    encoding="utf-8")
+    assert build_now(settings) == "full"
+    with open_warehouse(settings.warehouse_path) as con:
+        con.execute("drop table build_state")
+    assert build_now(settings, "incremental") == "full"  # nothing to start from
