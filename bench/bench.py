@@ -12,10 +12,12 @@ traffic and ad reports in proportion) into ``--out`` and measures, each in a fre
 ``--repeat`` times:
 
 - full:     a fresh warehouse, ``flows.pipeline.ingest`` + ``build_warehouse`` of the history;
-- morning:  a copy of that warehouse, the new day's exports of every shop plus a late refund of
-            a week-old order: (data) ingest + build as plain functions, timed inside the process;
-            (run) ``shopreport run daily --date D --scope <shop>``: Prefect start-up, ingest,
-            build, render, delivery to the outbox, wall clock;
+- morning:  a copy of that warehouse and the new day's exports (a late refund of a week-old order
+            among them): (data) the files of every shop, ingest + build as plain functions, timed
+            inside the process; (run) the files of one shop and ``shopreport run daily --date D
+            --scope <shop>``: start-up, ingest, build, render, delivery to the outbox, wall clock;
+            once with no server (Prefect starts a temporary one in the process) and once against a
+            ``prefect server start`` the benchmark keeps running (how scheduled runs execute);
 - weekly:   ``shopreport run weekly --no-ingest --scope <shop>`` on the loaded warehouse;
 - baselines: ``bench/baseline_duckdb.py``, ``bench/baseline_pandas.py`` and ``cat`` of the bytes.
 
@@ -140,10 +142,17 @@ def new_project(data: Path, target: Path, memory_limit: str | None, inbox: str =
     return target
 
 
-def loaded_copy(loaded: Path, data: Path, target: Path, memory_limit: str | None, with_morning: bool) -> Path:
+def loaded_copy(loaded: Path, data: Path, target: Path, memory_limit: str | None, with_morning: bool,
+                shop: str | None = None) -> Path:
     """A copy of a loaded project's warehouse (and its salt and send ledger), with the new day's
-    exports in the inbox when ``with_morning``."""
-    new_project(data, target, memory_limit, inbox="morning" if with_morning else "")
+    exports in the inbox when ``with_morning`` (only ``shop``'s when given)."""
+    new_project(data, target, memory_limit, inbox="" if not with_morning else
+                "morning" if shop is None else f"morning/{shop}")
+    if with_morning and shop is not None:  # new_project linked the shop's files into inbox/ itself
+        (target / "inbox" / shop).mkdir()
+        for path in list((target / "inbox").iterdir()):
+            if path.is_file():
+                path.rename(target / "inbox" / shop / path.name)
     shutil.copytree(loaded / "warehouse", target / "warehouse")
     (target / "inbox").mkdir(exist_ok=True)
     return target
@@ -179,6 +188,53 @@ def run_phases(text: str, started: datetime, ended: datetime) -> dict[str, float
             "build": (marks["built"] - marks["ingested"]).total_seconds(),
             "render + deliver": (marks["end"] - marks["built"]).total_seconds(),
             "shut-down": (ended - marks["end"]).total_seconds()}
+
+
+class PrefectServer:
+    """``prefect server start`` on a free localhost port with its own home (started once, untimed):
+    how scheduled runs execute (deployments need a server), so that the morning run can be timed
+    both ways. ``env`` is the environment of a run against it."""
+
+    def __init__(self, home: Path, log) -> None:
+        import socket
+        import urllib.request
+
+        home.mkdir(parents=True, exist_ok=True)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.env = child_env(home / "home")
+        self.env["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+        server_env = {k: v for k, v in self.env.items() if k != "PREFECT_API_URL"}
+        self.log_file = open(home / "server.log", "wb")  # noqa: SIM115 (closed in stop)
+        log(f"  starting a Prefect server on 127.0.0.1:{port} (untimed)")
+        self.proc = subprocess.Popen([python(), "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                      "--port", str(port)], env=server_env, stdout=self.log_file,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"prefect server exited with {self.proc.returncode}; see {home / 'server.log'}")
+            try:
+                with urllib.request.urlopen(self.env["PREFECT_API_URL"] + "/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"prefect server not healthy after 180 s; see {home / 'server.log'}")
+
+    def stop(self) -> None:
+        import signal
+
+        try:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            self.proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.log_file.close()
 
 
 def cat_seconds(folder: Path) -> float:
@@ -241,7 +297,8 @@ def export_shopreport_metrics(project: Path, out_csv: Path) -> None:
 # one size
 # ----------------------------------------------------------------------------------------------
 
-def bench_size(args, lines_per_year: int, years: int, log) -> tuple[list[Step], list[str], dict]:
+def bench_size(args, lines_per_year: int, years: int, log,
+               server: PrefectServer | None = None) -> tuple[list[Step], list[str], dict]:
     out: Path = args.out
     size = f"{lines_per_year / 1e6:g}M/yr × {years}y"
     log(f"\n== {size}, {args.shops} shops ==")
@@ -253,8 +310,12 @@ def bench_size(args, lines_per_year: int, years: int, log) -> tuple[list[Step], 
     steps = {name: Step(size, name) for name in (
         "cat (history bytes)", "baseline: DuckDB script", "baseline: pandas script",
         "(a) full: ingest + build", "(a)   of which ingest", "(a)   of which build",
-        "(b) morning data: ingest + build", "(b) morning run, 1 shop (CLI)",
-        "(b)   start-up (imports, Prefect server)", "(b)   ingest", "(b)   build", "(b)   render + deliver",
+        "(b) morning data: ingest + build",
+        "(b) morning run, 1 shop (CLI, no server)",
+        "(b)   start-up (imports, temporary Prefect server)", "(b)   ingest", "(b)   build",
+        "(b)   render + deliver",
+        "(b) morning run, 1 shop (CLI, Prefect server running)",
+        "(b)   start-up (imports, API client)",
         "(c) weekly run, 1 shop (CLI)")}
     note = {}
 
@@ -308,24 +369,34 @@ def bench_size(args, lines_per_year: int, years: int, log) -> tuple[list[Step], 
         if args.no_cli:
             continue
 
-        project = loaded_copy(loaded, data, work / "morning-run", args.memory_limit, with_morning=True)
-        started = datetime.now()
-        wall, rss, text = run_process([*shopreport_cli(), "run", "daily", "--date", day, "--scope", scope,
-                                       "--config", str(project / "shopreport.toml")],
-                                      cwd=project, env=child_env(prefect_home), log=work / "morning-run.log")
-        mails = sorted((project / "outbox").rglob("*.eml"))
-        if not mails:
-            raise RuntimeError(f"the morning run delivered nothing to {project / 'outbox'}")
-        built = [line for line in text.splitlines() if "built " in line and " models in " in line]
-        steps["(b) morning run, 1 shop (CLI)"].seconds.append(wall)
-        steps["(b) morning run, 1 shop (CLI)"].rss_mb.append(rss)
-        phases = run_phases(text, started, started + timedelta(seconds=wall)) or {}
-        for phase, seconds in phases.items():
-            for name, step in steps.items():
-                if name.startswith("(b)   ") and name[6:].startswith(phase):
-                    step.seconds.append(seconds)
-        log(f"  morning run {i + 1}: {wall:.1f}s wall, {rss:.0f} MB, {len(mails)} mail(s) in the outbox; "
-            + (built[-1].split(" - ")[-1].strip() if built else "no build line"))
+        for variant, env in (("no server", child_env(prefect_home)),
+                             ("Prefect server running", server.env if server else None)):
+            if env is None:
+                continue
+            name = f"(b) morning run, 1 shop (CLI, {variant})"
+            project = loaded_copy(loaded, data, work / "morning-run", args.memory_limit, with_morning=True,
+                                  shop=scope)
+            started = datetime.now()
+            wall, rss, text = run_process([*shopreport_cli(), "run", "daily", "--date", day, "--scope", scope,
+                                           "--config", str(project / "shopreport.toml")],
+                                          cwd=project, env=env, log=work / "morning-run.log")
+            mails = sorted((project / "outbox").rglob("*.eml"))
+            if not mails:
+                raise RuntimeError(f"the morning run delivered nothing to {project / 'outbox'}")
+            built = [line for line in text.splitlines() if "built " in line and " models in " in line]
+            steps[name].seconds.append(wall)
+            steps[name].rss_mb.append(rss)
+            phases = run_phases(text, started, started + timedelta(seconds=wall)) or {}
+            if variant == "no server":
+                for phase, seconds in phases.items():
+                    for label, step in steps.items():
+                        if label.startswith("(b)   ") and label[6:].startswith(phase) and "API client" not in label:
+                            step.seconds.append(seconds)
+            elif "start-up" in phases:
+                steps["(b)   start-up (imports, API client)"].seconds.append(phases["start-up"])
+            log(f"  morning run {i + 1} ({variant}): {wall:.1f}s wall, {rss:.0f} MB, {len(mails)} mail(s); "
+                + ", ".join(f"{k} {v:.1f}s" for k, v in phases.items()) + "; "
+                + (built[-1].split(" - ")[-1].strip() if built else "no build line"))
 
         project = loaded_copy(loaded, data, work / "weekly-run", args.memory_limit, with_morning=False)
         wall, rss, text = run_process([*shopreport_cli(), "run", "weekly", "--no-ingest", "--week", week_of(MORNING),
@@ -411,11 +482,16 @@ def main(argv: list[str] | None = None) -> int:
         run_process([python(), "-c", "from prefect import flow\n@flow\ndef warm_up():\n    return 1\nwarm_up()"],
                     env=child_env(prefect_home), log=args.out / "prefect-home.log")
     steps, problems, infos = [], [], []
-    for years in (int(y) for y in args.years.split(",")):
-        s, p, info = bench_size(args, args.lines_per_year, years, log)
-        steps += s
-        problems += p
-        infos.append(info)
+    server = None if args.no_cli else PrefectServer(args.out / "prefect-server", log)
+    try:
+        for years in (int(y) for y in args.years.split(",")):
+            s, p, info = bench_size(args, args.lines_per_year, years, log, server)
+            steps += s
+            problems += p
+            infos.append(info)
+    finally:
+        if server:
+            server.stop()
     result = table(steps, infos, args)
     agreement = ("Agreement: shopreport's fct_shop_daily, the DuckDB script and the pandas script give the "
                  "same GMV (to the cent), paid orders and paying buyers for every shop and day."

@@ -206,6 +206,20 @@ def _prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
 
 
+FLOW_COMMANDS = ("demo", "run", "ingest", "build", "backfill")  # the commands that run Prefect flows
+
+
+def _flow_run_settings(command: str) -> contextlib.AbstractContextManager:
+    """Without a Prefect server (no ``PREFECT_API_URL``), the flow runs against a temporary one that
+    ends with the process: nothing watches heartbeats there, and each flow run would wait about
+    1 s at its end for the heartbeat thread (STACK.md §1.4), so they are turned off."""
+    if command not in FLOW_COMMANDS or os.environ.get("PREFECT_API_URL"):
+        return contextlib.nullcontext()
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import generate_demo
 
@@ -524,7 +538,8 @@ def main(argv: list[str] | None = None) -> int:
     from flows.warehouse.db import WarehouseBusy
 
     try:
-        return COMMANDS[args.command](args)
+        with _flow_run_settings(args.command):
+            return COMMANDS[args.command](args)
     except WarehouseBusy as exc:  # another run (RunInProgress) or another process holds the warehouse
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BUSY

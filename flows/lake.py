@@ -105,8 +105,11 @@ def extract_to_lake(settings: Settings, shop_id: str, lake_dir: Path, *,
         ensure_schema(scratch)
         # one ingest run per extract, as `shopreport ingest` is one run; its "warehouse" is scratch
         ingestor = Ingestor(scratch, settings, salt, profiles=load_profiles(settings.profiles_dir))
-        for path in sorted(p for p in folder.iterdir() if p.is_file() and not _ignored(p)):
-            written += _extract_file(scratch, ingestor, shop, path, Path(lake_dir), extractor)
+        try:
+            for path in sorted(p for p in folder.iterdir() if p.is_file() and not _ignored(p)):
+                written += _extract_file(scratch, ingestor, shop, path, Path(lake_dir), extractor)
+        finally:
+            ingestor.close()
     return written
 
 

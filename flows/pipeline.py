@@ -78,10 +78,13 @@ def ingest(settings: Settings, paths: Sequence[Path] | None = None, shop_id: str
 
     with open_warehouse(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
         ingestor = Ingestor(con, settings, install_salt(settings.warehouse_path), progress=each_file)
-        if paths:
-            shop = settings.shop(shop_id) if shop_id else None
-            return ingestor.ingest_paths(paths, shop)
-        return ingestor.ingest_inbox()
+        try:
+            if paths:
+                shop = settings.shop(shop_id) if shop_id else None
+                return ingestor.ingest_paths(paths, shop)
+            return ingestor.ingest_inbox()
+        finally:
+            ingestor.close()
 
 
 def count_input_files(settings: Settings, paths: Sequence[Path] | None = None) -> int:

@@ -631,6 +631,13 @@ class Ingestor:
         if self.profiles is None:
             self.profiles = load_profiles(self.settings.profiles_dir)
         self.report = IngestReport(run_id=self.run_id)
+        self._scratch: duckdb.DuckDBPyConnection | None = None  # the fast reader's scratch database
+
+    def close(self) -> None:
+        """Close the fast reader's scratch database (the warehouse connection is the caller's)."""
+        if self._scratch is not None:
+            self._scratch.close()
+            self._scratch = None
 
     # -- public -------------------------------------------------------------------------------
     def ingest_inbox(self) -> IngestReport:
@@ -792,19 +799,18 @@ class Ingestor:
         return table, match, parsed
 
     def _parse_fast(self, fast: FastFile, path: Path, shop: ShopConfig, from_inbox: bool) -> ParsedFile | None:
-        con = duckdb.connect(config={"autoinstall_known_extensions": False,
-                                     "autoload_known_extensions": False})
+        if self._scratch is None:  # one in-memory database for the run's files (~30 ms each saved)
+            self._scratch = duckdb.connect(config={"autoinstall_known_extensions": False,
+                                                   "autoload_known_extensions": False})
+            self._scratch.execute("set TimeZone = 'UTC'")
         try:
-            con.execute("set TimeZone = 'UTC'")
-            return parse_fast(fast, shop, self.salt, path.name, con)
+            return parse_fast(fast, shop, self.salt, path.name, self._scratch)
         except NotFast:
             return None
         except FileRefused as exc:
             raise _Refused(self._set_aside(path, shop, from_inbox,
                                            "refused", f"{fast.match.profile.name}: {exc}",
                                            profile=fast.match.profile)) from exc
-        finally:
-            con.close()
 
     def _check_fits(self, path: Path, shop: ShopConfig, profile: Profile, from_inbox: bool) -> None:
         if not profile.fits_shop(shop.platform):

@@ -65,6 +65,8 @@ class Refresh:
     lookback_days: tuple[int, ...] = (0,)
     narrow_inputs: tuple[str, ...] = ()
     unaffected_by: tuple[str, ...] = ()
+    whole_inputs: tuple[str, ...] = ()
+    lookback_ranges: tuple[tuple[str, str], ...] = ()  # ranges sized by the configuration ("0..7 * baseline_weeks")
 
     @property
     def kind(self) -> str:
@@ -84,7 +86,7 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
         raise RefreshError(f"{name}: materialized is 'table' or 'incremental'; got {materialized!r}")
     spec = doc.get("incremental") or {}
     unknown = set(spec) - {"partition_by", "append", "grain", "lookback_days", "narrow_inputs",
-                           "unaffected_by"}
+                           "unaffected_by", "whole_inputs"}
     if unknown:
         raise RefreshError(f"{name}: unknown incremental setting(s) {', '.join(sorted(unknown))}")
     partition_by = spec.get("partition_by")
@@ -96,22 +98,47 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
         raise RefreshError(f"{name}: grain is one of {', '.join(GRAINS)}; got {grain!r}")
     refresh = Refresh(partition_by=partition_by, append=bool(spec.get("append", False)), grain=grain,
                       lookback_days=parse_days(name, spec.get("lookback_days", [0])),
+                      lookback_ranges=parse_configured_days(name, spec.get("lookback_days", [0])),
                       narrow_inputs=tuple(spec.get("narrow_inputs") or ()),
-                      unaffected_by=tuple(spec.get("unaffected_by") or ()))
+                      unaffected_by=tuple(spec.get("unaffected_by") or ()),
+                      whole_inputs=tuple(spec.get("whole_inputs") or ()))
     if refresh.append and partition_by != ("source_file_id",):
         raise RefreshError(f"{name}: append models are partitioned by source_file_id")
     if refresh.narrow_inputs and refresh.kind != "key":
         raise RefreshError(f"{name}: narrow_inputs is for key-partitioned models")
+    if refresh.whole_inputs and refresh.kind != "date":
+        raise RefreshError(f"{name}: whole_inputs is for date-partitioned models")
     return refresh
 
 
+CONFIGURED_RANGE = re.compile(r"\s*([\w\s*+-]+?)\s*\.\.\s*([\w\s*+()-]+?)\s*")
+
+
+def parse_configured_days(name: str, value: object) -> tuple[tuple[str, str], ...]:
+    """The ranges of ``lookback_days`` sized by the configuration: ``"0..7 * baseline_weeks"``,
+    whose bounds are expressions over the columns of ``seed_thresholds`` (evaluated at build time;
+    a change of configuration makes a full build anyway)."""
+    items = value if isinstance(value, list) else [value]
+    ranges = []
+    for item in items:
+        if isinstance(item, str) and re.search(r"[A-Za-z_]", item):
+            match = CONFIGURED_RANGE.fullmatch(item)
+            if not match:
+                raise RefreshError(f"{name}: a configured lookback is \"0..7 * baseline_weeks\"; got {item!r}")
+            ranges.append((match[1], match[2]))
+    return tuple(ranges)
+
+
 def parse_days(name: str, value: object) -> tuple[int, ...]:
-    """``[0, 1, 7, 364]`` or ``["0..29"]`` (inclusive ranges) → the sorted offsets in days."""
+    """``[0, 1, 7, 364]`` or ``["0..29"]`` (inclusive ranges) → the sorted offsets in days
+    (ranges sized by the configuration are left to :func:`parse_configured_days`)."""
     items = value if isinstance(value, list) else [value]
     days: set[int] = set()
     for item in items:
         if isinstance(item, int):
             days.add(item)
+            continue
+        if re.search(r"[A-Za-z_]", str(item)):
             continue
         match = re.fullmatch(r"\s*(\d+)\s*\.\.\s*(\d+)\s*", str(item))
         if not match or int(match[1]) > int(match[2]):
@@ -156,6 +183,7 @@ class IncrementalRefresh:
         self.changes: dict[str, str] = {name: (EVERYTHING if new_files else NOTHING)
                                         for name in SOURCES_BY_FILE}
         self.temp_tables: list[str] = []
+        self.new_rows: dict[str, str] = {}  # model -> the temp table of the rows its refresh inserted
 
     def refresh(self, model: Model) -> str:
         """Bring one model up to date; say how (for the build log).
@@ -177,7 +205,7 @@ class IncrementalRefresh:
             partitions = self._changed_keys_sql(refresh, inputs)
         if refresh is not None and refresh.kind == "date":
             dates = self._changed_dates_sql(inputs)
-            partitions = None if dates is None else partitions_sql(refresh, dates)
+            partitions = None if dates is None else partitions_sql(refresh, dates, self._lookbacks(refresh))
         if partitions is None:
             return self._rebuild_whole(model)
         return self._refresh_partitions(model, partitions)
@@ -210,8 +238,12 @@ class IncrementalRefresh:
         old, new = self._temp(f"_old__{model.name}"), self._temp(f"_new__{model.name}")
         self.con.execute(f"create or replace temp table {parts} as {partitions}")
         match = " and ".join(f"{{t}}.{c} = {parts}.{c}" for c in columns)
-        narrow = f"select t.* from {{table}} as t semi join {parts} on " + match.format(t="t")
-        with self._narrowed([(name, narrow) for name in model.refresh.narrow_inputs]):
+        if model.refresh.kind == "date":
+            narrowed = self._date_narrowed_inputs(model, parts)
+        else:
+            narrow = f"select t.* from {{table}} as t semi join {parts} on " + match.format(t="t")
+            narrowed = [(name, narrow) for name in model.refresh.narrow_inputs]
+        with self._narrowed(narrowed):
             self.con.execute(f"create or replace temp table {new} as select * from (\n{model.sql}\n) as t "
                              f"semi join {parts} on " + match.format(t="t"))
         keep = model.name in self.read_by
@@ -220,6 +252,7 @@ class IncrementalRefresh:
                              f"semi join {parts} on " + match.format(t="t"))
         self.con.execute(f"delete from {model.name} as t using {parts} where " + match.format(t="t"))
         self.con.execute(f"insert into {model.name} select * from {new}")
+        self.new_rows[model.name] = new  # every row of the touched partitions
         if not keep:
             self.changes[model.name] = EVERYTHING  # nobody reads it
         elif self._read_only_by_key_models(model.name):
@@ -232,6 +265,43 @@ class IncrementalRefresh:
         else:
             self.changes[model.name] = self._diff(model.name, old, new)
         return f"{self._count(parts)} partition(s)"
+
+    def _date_narrowed_inputs(self, model: Model, parts: str) -> list[tuple[str, str]]:
+        """A date model's partition D reads input dates D - k (k in ``lookback_days``; a week
+        partition stands for its seven days): shadow every input that has business dates by its
+        rows on those dates, so that the SQL reads days, not history. Inputs in ``whole_inputs``
+        and those without business dates (seeds, dimensions) are read whole."""
+        refresh = model.refresh
+        column = refresh.partition_by[0]
+        days = "0" if refresh.grain == "day" else "0, 1, 2, 3, 4, 5, 6"
+        offsets = ", ".join(f"({k})" for k in self._lookbacks(refresh))
+        needed = self._temp(f"_days__{model.name}")
+        self.con.execute(f"create or replace temp table {needed} as "
+                         f"select distinct (p.{column} + w.j - o.k)::date as d from {parts} as p "
+                         f"cross join (select unnest([{days}]) as j) as w "
+                         f"cross join (values {offsets}) as o (k)")
+        narrowed = []
+        for name in model.inputs:
+            ranges = self._business_dates(name)
+            if name in refresh.whole_inputs or not ranges:
+                continue
+            conditions = []
+            for first, last in ranges:
+                if first == last:
+                    conditions.append(f"({first}) in (select d from {needed})")
+                else:  # the only column of {needed} is d: the others are the row's
+                    conditions.append(f"exists (select 1 from {needed} as n where n.d between ({first}) and ({last}))")
+            narrowed.append((name, "select t.* from {table} as t where " + " or ".join(conditions)))
+        return narrowed
+
+    def _lookbacks(self, refresh: Refresh) -> tuple[int, ...]:
+        """The model's lookback offsets, with the ranges sized by the configuration resolved."""
+        days = set(refresh.lookback_days)
+        for first, last in refresh.lookback_ranges:
+            low, high = self.con.execute(f"select ({first})::integer, ({last})::integer "
+                                         f"from seed_thresholds").fetchall()[0]
+            days.update(range(int(low), int(high) + 1))
+        return tuple(sorted(days))
 
     def _rebuild_whole(self, model: Model) -> str:
         old = self._temp(f"_old__{model.name}")
@@ -324,10 +394,10 @@ class IncrementalRefresh:
         return {row[0] for row in self.con.execute(f"select * from {table} limit 0").description}
 
 
-def partitions_sql(refresh: Refresh, dates_sql: str) -> str:
+def partitions_sql(refresh: Refresh, dates_sql: str, lookbacks: tuple[int, ...] | None = None) -> str:
     """The partition values to refresh: the changed business dates moved forward by every
     lookback offset (input date d is read by the rows of d + k), as days and/or Mondays."""
-    offsets = ", ".join(f"({k})" for k in refresh.lookback_days)
+    offsets = ", ".join(f"({k})" for k in (refresh.lookback_days if lookbacks is None else lookbacks))
     shifted = (f"select distinct changed.d + offsets.k as d from ({dates_sql}) as changed "
                f"cross join (values {offsets}) as offsets (k)")
     column = refresh.partition_by[0]

@@ -9,6 +9,7 @@ column for column, what a full rebuild of the same warehouse gives.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import random
 import shutil
@@ -194,9 +195,10 @@ def test_a_changed_configuration_or_asking_for_it_gives_a_full_build(held_back_d
     load(settings, held[first])
     assert build_now(settings, "full") == "full"
     assert build_now(settings) == "incremental"  # nothing new: every model unchanged
-    settings.config_path.write_text(settings.config_path.read_text(encoding="utf-8") + "\n# edited\n",
-                                    encoding="utf-8")
-    assert build_now(settings) == "full"
+    mail_only = dataclasses.replace(settings, mail=dataclasses.replace(settings.mail, sender="other@localhost"))
+    assert build_now(mail_only) == "incremental"  # the build does not read the mail settings
+    edited = dataclasses.replace(settings, products=dataclasses.replace(settings.products, baseline_weeks=5))
+    assert build_now(edited) == "full"  # the seeds' settings changed
     with open_warehouse(settings.warehouse_path) as con:
         con.execute("drop table build_state")
     assert build_now(settings, "incremental") == "full"  # nothing to start from

@@ -56,12 +56,14 @@ def products_db(model_db):
     lines, refunds, traffic = product_inputs()
     model_db.table("fct_order_lines", lines, {"created_at": "timestamp", "paid_date": "date",
                                               "paid_amount": "decimal(18, 2)", "sku": "varchar"})
-    model_db.table("fct_refunds", refunds, {"refund_date": "date", "refund_amount": "decimal(18, 2)"})
+    keys = lines.assign(product_key=lines["sku"].fillna(lines["product_name"]))[["order_id", "line_id", "product_key"]]
+    model_db.table("fct_refunds", refunds.merge(keys, on=["order_id", "line_id"], how="left"),  # as fct_refunds does
+                   {"refund_date": "date", "refund_amount": "decimal(18, 2)"})
     model_db.table("int_traffic_deduped", traffic, {"business_date": "date", "sku": "varchar"})
     spine = pd.DataFrame({"business_date": pd.date_range(FIRST, LAST).date, "shop_id": "s1", "currency": "CNY"})
     model_db.table("fct_shop_daily", spine, {"business_date": "date"})
     model_db.rules(min_visitors=20)
-    model_db.run("fct_product_daily", "fct_product_weekly", "rpt_daily_product_ranking")
+    model_db.run("dim_products", "fct_product_daily", "fct_product_weekly", "rpt_daily_product_ranking")
     return model_db, lines, refunds, traffic
 
 

@@ -5,11 +5,8 @@ order_lines as (
     select
         shop_id,
         order_id,
-        line_id,
         coalesce(sku, product_name) as product_key,
-        product_name,
         buyer_key,
-        created_at,
         paid_date,
         quantity,
         paid_amount,
@@ -24,9 +21,22 @@ refunds as (
         shop_id,
         order_id,
         line_id,
+        product_key,
         refund_date,
         refund_amount
     from fct_refunds
+    where product_key is not null
+
+),
+
+products as (
+
+    select
+        shop_id,
+        product_key,
+        product_name,
+        first_date
+    from dim_products
 
 ),
 
@@ -56,18 +66,6 @@ shop_history as (
 
 ),
 
-product_names as (
-
-    -- the title of the product's latest order
-    select
-        shop_id,
-        product_key,
-        arg_max(product_name, created_at) as product_name
-    from order_lines
-    group by shop_id, product_key
-
-),
-
 sales as (
 
     select
@@ -88,18 +86,13 @@ sales as (
 product_refunds as (
 
     select
-        refunds.shop_id,
-        refunds.refund_date as business_date,
-        order_lines.product_key,
-        sum(refunds.refund_amount) as refund_amount,
-        count(distinct refunds.order_id || '/' || refunds.line_id) as refund_lines
+        shop_id,
+        refund_date as business_date,
+        product_key,
+        sum(refund_amount) as refund_amount,
+        count(distinct order_id || '/' || line_id) as refund_lines
     from refunds
-    inner join order_lines
-        on
-            refunds.shop_id = order_lines.shop_id
-            and refunds.order_id = order_lines.order_id
-            and refunds.line_id = order_lines.line_id
-    group by refunds.shop_id, refunds.refund_date, order_lines.product_key
+    group by shop_id, refund_date, product_key
 
 ),
 
@@ -133,43 +126,18 @@ traffic_days as (
 
 ),
 
-activity as (
-
-    select
-        shop_id,
-        product_key,
-        business_date
-    from sales
-    union
-    select
-        shop_id,
-        product_key,
-        business_date
-    from product_refunds
-    union
-    select
-        shop_id,
-        product_key,
-        business_date
-    from traffic
-
-),
-
 product_spine as (
 
     -- every day from the product's first activity to the shop's last day of data
     select
-        activity.shop_id,
-        activity.product_key,
+        products.shop_id,
+        products.product_key,
         unnest(
-            generate_series(
-                min(activity.business_date), any_value(shop_history.last_date), interval 1 day
-            )
+            generate_series(products.first_date, shop_history.last_date, interval 1 day)
         )::date as business_date
-    from activity
+    from products
     inner join shop_history
-        on activity.shop_id = shop_history.shop_id
-    group by activity.shop_id, activity.product_key
+        on products.shop_id = shop_history.shop_id
 
 ),
 
@@ -179,7 +147,7 @@ final as (
         product_spine.business_date,
         product_spine.shop_id,
         product_spine.product_key,
-        coalesce(product_names.product_name, product_spine.product_key) as product_name,
+        products.product_name,
         shop_history.currency,
         coalesce(sales.gmv, 0)::decimal(18, 2) as gmv,
         coalesce(sales.quantity, 0)::bigint as quantity,
@@ -202,10 +170,10 @@ final as (
     from product_spine
     inner join shop_history
         on product_spine.shop_id = shop_history.shop_id
-    left join product_names
+    inner join products
         on
-            product_spine.shop_id = product_names.shop_id
-            and product_spine.product_key = product_names.product_key
+            product_spine.shop_id = products.shop_id
+            and product_spine.product_key = products.product_key
     left join sales
         on
             product_spine.shop_id = sales.shop_id

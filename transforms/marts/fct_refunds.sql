@@ -22,6 +22,7 @@ order_lines as (
         shop_id,
         order_id,
         line_id,
+        coalesce(sku, product_name) as product_key,
         paid_date
     from fct_order_lines
 
@@ -39,6 +40,7 @@ final as (
         refund_events.refund_amount,
         refund_events.refund_date,
         refund_events.refund_date_basis,
+        order_lines.product_key,
         order_lines.paid_date
     from refund_events
     left join order_lines
