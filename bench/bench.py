@@ -383,7 +383,7 @@ def bench_size(args, lines_per_year: int, years: int, log,
             mails = sorted((project / "outbox").rglob("*.eml"))
             if not mails:
                 raise RuntimeError(f"the morning run delivered nothing to {project / 'outbox'}")
-            built = [line for line in text.splitlines() if "built " in line and " models in " in line]
+            built = [line for line in text.splitlines() if "built " in line and " models" in line]
             steps[name].seconds.append(wall)
             steps[name].rss_mb.append(rss)
             phases = run_phases(text, started, started + timedelta(seconds=wall)) or {}

@@ -110,7 +110,7 @@ def load_glossary(transforms_dir: Path = DEFAULT_TRANSFORMS_DIR,
     for layer in layers:
         for path in sorted((Path(transforms_dir) / layer).glob("*.yml")):
             try:
-                document = yaml.safe_load(path.read_text(encoding="utf-8"))
+                document = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
             except (yaml.YAMLError, UnicodeDecodeError) as exc:
                 raise GlossaryError(f"{path}: not valid YAML: {exc}") from exc
             for column, spec in _columns(document, path):

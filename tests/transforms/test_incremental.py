@@ -67,6 +67,34 @@ def write_late_refund_file(demo: Path, day: dt.date, age: dt.timedelta) -> Path:
     return path
 
 
+PRODUCTS_DAY = DEMO_END  # the day a new product sells and another is renamed (the last: latest order)
+NEW_SKU, NEW_TITLE = "NEW-LAUNCH-01", "Launch Kettle - Steel"
+RENAMED_TITLE = "Renamed Product - New Title"
+
+
+def write_products_file(demo: Path, day: dt.date) -> tuple[Path, str]:
+    """A Shopify orders export for ``day`` with two orders: one of a product never sold before,
+    and one of a product sold all along, under a new title (a product's title is its latest
+    order's). Returns the file and the renamed product's SKU."""
+    history = sorted(p for p in (demo / "inbox" / "shopify_us").glob("orders_export_*.csv")
+                     if len(set(dates_in_name(p.name))) > 1)
+    with history[0].open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    template = next(row for row in rows if row["Financial Status"] == "paid" and row["Lineitem sku"])
+    stamp = f"{day.isoformat()} 23:59:59 -0500"  # the product's latest order
+    new = dict(template, **{"Name": "#NEW-LAUNCH-1", "Id": "990000000001", "Lineitem sku": NEW_SKU,
+                            "Lineitem name": NEW_TITLE, "Created at": stamp, "Paid at": stamp})
+    renamed = dict(template, **{"Name": "#RENAMED-1", "Id": "990000000002", "Lineitem name": RENAMED_TITLE,
+                                "Created at": stamp, "Paid at": stamp})
+    path = demo / "late" / "shopify_us" / f"orders_export_products_{day.isoformat()}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows([new, renamed])
+    return path, template["Lineitem sku"]
+
+
 def model_tables() -> list[str]:
     return [m.name for m in load_models()]
 
@@ -143,6 +171,10 @@ def held_back_demo(tmp_path_factory) -> Iterator[tuple[Path, dict[dt.date, list[
     late = write_late_refund_file(demo, LATE_REFUND_DAY, LATE_REFUND_AGE)
     held[LATE_REFUND_DAY].append(Path(shutil.move(late, aside / LATE_REFUND_DAY.isoformat()
                                                   / "shopify_us" / late.name)))
+    products, renamed_sku = write_products_file(demo, PRODUCTS_DAY)
+    held[PRODUCTS_DAY].append(Path(shutil.move(products, aside / PRODUCTS_DAY.isoformat()
+                                               / "shopify_us" / products.name)))
+    (demo / "renamed_sku.txt").write_text(renamed_sku, encoding="utf-8")
     settings = load_settings(demo / "shopreport.toml")
     pipeline.ingest(settings)
     assert build_now(settings, "full") == "full"
@@ -202,3 +234,25 @@ def test_a_changed_configuration_or_asking_for_it_gives_a_full_build(held_back_d
     with open_warehouse(settings.warehouse_path) as con:
         con.execute("drop table build_state")
     assert build_now(settings, "incremental") == "full"  # nothing to start from
+
+
+def test_a_new_product_and_a_new_title_reach_every_day_of_the_product(held_back_demo, tmp_path):
+    """A product's title is its latest order's, over all history; a new product's rows start on
+    its first day. Both come from dim_products, so an incremental build must refresh the renamed
+    product on every day since its first, not only on the new day."""
+    settings, held = copy_demo(held_back_demo[0], tmp_path / "demo")
+    renamed_sku = (tmp_path / "demo" / "renamed_sku.txt").read_text(encoding="utf-8")
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        before = con.execute("select count(*), count(distinct product_name) from fct_product_daily "
+                             "where shop_id = 'shopify_us' and product_key = ?", [renamed_sku]).fetchall()[0]
+    assert before[0] > 300 and before[1] == 1  # sold all along, under one title
+    for paths in held.values():
+        load(settings, paths)
+        assert build_now(settings) == "incremental"
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        titles = con.execute("select distinct product_name from fct_product_daily "
+                             "where shop_id = 'shopify_us' and product_key = ?", [renamed_sku]).fetchall()
+        first = con.execute("select min(business_date), max(business_date), sum(order_lines) from fct_product_daily "
+                            "where shop_id = 'shopify_us' and product_key = ?", [NEW_SKU]).fetchall()[0]
+    assert titles == [(RENAMED_TITLE,)]
+    assert first == (PRODUCTS_DAY, DEMO_END, 1)
