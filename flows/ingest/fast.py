@@ -292,18 +292,26 @@ def _utc(values: pd.Series, bad: pd.Series) -> ParseResult:
     return pd.to_datetime(values, utc=True).astype("datetime64[us, UTC]"), bad
 
 
+# Below this many cells a column goes to the reference parsers at once: they are vectorised too,
+# and a DuckDB query's fixed cost (a few ms) is more than they take on a day's export
+SQL_MIN_CELLS = 5000
+
+
 class SqlParsers(dict):
     """The ``values.PARSERS`` interface, fast shapes in SQL and the rest by the reference."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, min_cells: int = SQL_MIN_CELLS):
         super().__init__(PARSERS)
         self.con = con
+        self.min_cells = min_cells  # smaller columns: the reference parsers
         for kind in ("decimal", "number", "integer", "percent", "id", "date"):
             self[kind] = self._make(kind)
         self["timestamp"] = self.timestamp
 
     def _make(self, kind: str) -> Callable[[pd.Series], ParseResult]:
         def parse(raw: pd.Series) -> ParseResult:
+            if len(raw) < self.min_cells:
+                return PARSERS[kind](raw)
             fast, x = _sql_values(self.con, raw, kind)
             index = raw.index
             if kind == "id":
@@ -329,6 +337,8 @@ class SqlParsers(dict):
         return parse
 
     def timestamp(self, raw: pd.Series, timezone: str) -> ParseResult:
+        if len(raw) < self.min_cells:
+            return PARSERS["timestamp"](raw, timezone)
         index = raw.index
         result = pd.Series(pd.NaT, index=index, dtype="datetime64[us, UTC]")
         bad = np.zeros(len(raw), dtype=bool)
