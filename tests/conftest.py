@@ -1,5 +1,6 @@
-"""Shared test fixtures: a tiny ``rpt_*`` warehouse, report settings, a model-docs folder and a
-real SMTP server (aiosmtpd on 127.0.0.1).
+"""Shared test fixtures: a tiny ``rpt_*`` warehouse, report settings, a model-docs folder, a
+real SMTP server (aiosmtpd on 127.0.0.1), one Prefect test server per test process, and
+``made_once`` for expensive folders that the test processes of one run share.
 
 The ``rpt_*`` fixture tables follow the contract in docs/architecture.md ("Report tables")
 column for column, in a real DuckDB file. Report day: Sunday 2026-11-22; two shops
@@ -8,6 +9,9 @@ column for column, in a real DuckDB file. Report day: Sunday 2026-11-22; two sho
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -292,6 +296,50 @@ def build_rpt_warehouse(path: Path) -> Path:
                 marks = ", ".join("?" for _ in columns)
                 con.executemany(f"insert into {table} values ({marks})", rows[table])
     return path
+
+
+# --------------------------------------------------------------------------------------------
+# expensive things, made once
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def made_once(tmp_path_factory):
+    """``made_once(name, make)`` → a folder that ``make(folder)`` filled once for the whole test run.
+
+    With pytest-xdist the worker processes share it: the first one to ask makes it under a file
+    lock in the run's common temp folder, the others wait for it and then use it as it is. A
+    ``make`` that raised leaves nothing behind, and the next one to ask tries again. The folder
+    is for reading: a test that changes anything works on a copy.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # …/pytest-N/ above each worker's popen-gwX/
+
+    def made(name: str, make) -> Path:
+        folder, done = root / "made-once" / name, root / "made-once" / f"{name}.done"
+        folder.parent.mkdir(exist_ok=True)
+        with open(root / "made-once" / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if not done.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                make(folder)
+                done.touch()
+        return folder
+
+    return made
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """The API URL of an isolated Prefect server (a temporary database) for this test process,
+    started once whichever test folder needs it first (a start costs 8–20 s)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield PREFECT_API_URL.value()
 
 
 @pytest.fixture(scope="session")

@@ -29,20 +29,9 @@ from runs_support import (DEMO_END, HOSTILE_TITLE, REPO, SMTP_PASSWORD, Scripted
 
 
 @pytest.fixture(scope="session", autouse=True)
-def prefect_api():
-    """The API URL of a test harness: the one tests/flows started when it is running in this
-    session already (a harness costs 8–20 s to start), else a new one."""
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    running = SubprocessASGIServer._instances.get(None)
-    if running is not None and running.running and PREFECT_API_URL.value() == running.api_url:
-        yield running.api_url
-        return
-    with prefect_test_harness(server_startup_timeout=90):
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            yield PREFECT_API_URL.value()
+def prefect_api(prefect_harness):
+    """The API URL of this test process's Prefect test server (tests/conftest.py)."""
+    yield prefect_harness
 
 
 @pytest.fixture(scope="session")
