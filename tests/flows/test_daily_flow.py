@@ -19,9 +19,10 @@ DEMO_END = dt.date(2026, 11, 22)  # the demo_dir fixture's last day
 
 
 @pytest.fixture(scope="module")
-def demo_run(demo_dir):
-    """One real flow run over the demo inbox; returns (settings, deliveries)."""
-    deliveries = daily_report(config=str(demo_dir / "shopreport.toml"), report_date=DEMO_END)
+def demo_run(daily_demo, demo_dir):
+    """One real flow run over the demo inbox (the ``daily_demo`` fixture's), seen in this module's
+    copy of the demo; returns (settings, deliveries)."""
+    _, deliveries = daily_demo
     return load_settings(demo_dir / "shopreport.toml"), deliveries
 
 
