@@ -9,9 +9,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from runs_support import DEMO_END, cli, sha256
+from runs_support import DEMO_END, cli, copy_project, sha256
 
 from flows.runlock import RunInProgress, run_lock
+from flows.settings import load_settings
 from flows.warehouse.db import open_warehouse
 
 SCOPES = ("tmall_flagship", "shopify_us")  # the crash run reports on these two
@@ -103,13 +104,14 @@ def test_a_second_run_while_one_is_going_stops_at_once_with_a_clear_message(cras
         assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_a_program_holding_the_warehouse_file_is_reported_cleanly(crash_run):
+def test_a_program_holding_the_warehouse_file_is_reported_cleanly(crash_run, tmp_path):
+    config = copy_project(crash_run.settings.base_dir, tmp_path / "project")  # others read crash_run's files
     holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
                                "print('ready', flush=True); time.sleep(120)",
-                               str(crash_run.settings.warehouse_path)], stdout=subprocess.PIPE, text=True)
+                               str(load_settings(config).warehouse_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
-        result = subprocess.run(cli(crash_run.config, "build"), env=crash_run.env, capture_output=True,
+        result = subprocess.run(cli(config, "build"), env=crash_run.env, capture_output=True,
                                 text=True, timeout=120)
     finally:
         holder.kill()
