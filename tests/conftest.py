@@ -535,18 +535,28 @@ SHOPIFY_FILES = ["orders_export_2026-11-22.csv", "Campaign_report_2026-11-22.csv
                  "sessions_over_time_2026-11-22.csv"]
 
 
+def _new_project(folder: Path):
+    (folder / "shopreport.toml").write_text(CONFIG, encoding="utf-8")
+    (folder / "fx_rates.csv").write_text("rate_date,currency,rate_to_reporting\n2026-11-01,USD,7.2000\n",
+                                         encoding="utf-8")
+    for shop in ("tmall_flagship", "shopify_us"):
+        (folder / "inbox" / shop).mkdir(parents=True)
+    return _load_settings(folder / "shopreport.toml")
+
+
 @pytest.fixture
 def project(tmp_path: Path):
     """A project folder with a configuration and an empty inbox per shop; returns its Settings."""
-    (tmp_path / "shopreport.toml").write_text(CONFIG, encoding="utf-8")
-    (tmp_path / "fx_rates.csv").write_text("rate_date,currency,rate_to_reporting\n2026-11-01,USD,7.2000\n",
-                                           encoding="utf-8")
-    for shop in ("tmall_flagship", "shopify_us"):
-        (tmp_path / "inbox" / shop).mkdir(parents=True)
-    return _load_settings(tmp_path / "shopreport.toml")
+    return _new_project(tmp_path)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
+def new_project():
+    """``new_project(folder)``: what ``project`` makes, in a folder of the caller's (e.g. module-wide)."""
+    return _new_project
+
+
+@pytest.fixture(scope="session")
 def drop():
     """Copy fixture exports into a shop's inbox, as a team member would."""
     def copy(settings, shop_id: str, *names: str) -> list[Path]:
