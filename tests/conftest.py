@@ -342,6 +342,39 @@ def prefect_harness():
             yield PREFECT_API_URL.value()
 
 
+@dataclass(frozen=True)
+class DailyDemo:
+    folder: Path  # the demo project, after its daily run: never change it, copy it
+    exports: Path  # a copy of its inbox as it was before the run
+    deliveries: list  # what the flow run returned: where each report went
+
+
+@pytest.fixture(scope="session")
+def daily_demo(made_once, request) -> DailyDemo:
+    """The demo business of 380 days ending 2026-11-22 (the last 10 days as daily exports) after
+    one real daily flow run for 2026-11-22 over its full inbox: ingest, build, the three reports
+    rendered and delivered to the outbox.
+
+    Made once for the whole test run (``made_once``; the flow runs on the Prefect test server of
+    whichever test process asks first) and shared by the flow and reconciliation tests, which
+    only read it or work on a copy."""
+    import json
+
+    def make(folder: Path) -> None:
+        from flows.daily_report import daily_report
+        from flows.demo import generate_demo
+
+        request.getfixturevalue("prefect_harness")
+        generate_demo(folder / "demo", date(2026, 11, 22), days=380, daily_days=10)
+        shutil.copytree(folder / "demo" / "inbox", folder / "exports")  # the flow moves them out
+        deliveries = daily_report(config=str(folder / "demo" / "shopreport.toml"), report_date=date(2026, 11, 22))
+        (folder / "deliveries.json").write_text(json.dumps(deliveries), encoding="utf-8")
+
+    folder = made_once("daily-run-demo", make)
+    return DailyDemo(folder / "demo", folder / "exports",
+                     json.loads((folder / "deliveries.json").read_text(encoding="utf-8")))
+
+
 @pytest.fixture(scope="session")
 def rpt_facts():
     """The fixture's facts for assertions: report_date, script_title, build (a fresh warehouse)."""

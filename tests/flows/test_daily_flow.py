@@ -22,8 +22,7 @@ DEMO_END = dt.date(2026, 11, 22)  # the demo_dir fixture's last day
 def demo_run(daily_demo, demo_dir):
     """One real flow run over the demo inbox (the ``daily_demo`` fixture's), seen in this module's
     copy of the demo; returns (settings, deliveries)."""
-    _, deliveries = daily_demo
-    return load_settings(demo_dir / "shopreport.toml"), deliveries
+    return load_settings(demo_dir / "shopreport.toml"), daily_demo.deliveries
 
 
 def test_the_flow_reports_every_shop_and_all_shops(demo_run):
