@@ -299,6 +299,26 @@ def build_rpt_warehouse(path: Path) -> Path:
 
 
 # --------------------------------------------------------------------------------------------
+# the order of the test files: the ones with end-to-end runs first
+# --------------------------------------------------------------------------------------------
+
+def pytest_configure(config):
+    # `make test` runs `-n 2 --dist loadfile`: pytest-xdist then hands out whole test files, by
+    # default the ones with the most tests first, which leaves the few-but-long end-to-end files
+    # for last. Keep the collection order instead (see pytest_collection_modifyitems).
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config, items):
+    """The test files that hold a ``slow`` test (a real end-to-end run) first, each file's tests
+    together and in their order: a file of a few minutes does not start last, when the other
+    worker has nothing left to do."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # a stable sort
+
+
+# --------------------------------------------------------------------------------------------
 # expensive things, made once
 # --------------------------------------------------------------------------------------------
 

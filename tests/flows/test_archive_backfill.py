@@ -25,6 +25,8 @@ from flows.reports.weekly import iso_week_label
 from flows.settings import load_settings
 from flows.warehouse.db import open_warehouse
 
+pytestmark = pytest.mark.slow  # every test here stands on a real end-to-end run
+
 END = dt.date(2026, 11, 22)  # a Sunday
 START = dt.date(2026, 10, 31)  # a Saturday: 23 business days; 2026-W44 is in the range from its Saturday on
 SHOP = "tmall_flagship"

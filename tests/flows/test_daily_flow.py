@@ -15,6 +15,8 @@ from flows.daily_report import daily_report
 from flows.settings import load_settings
 from flows.warehouse.db import open_warehouse
 
+pytestmark = pytest.mark.slow  # every test here stands on a real end-to-end run
+
 DEMO_END = dt.date(2026, 11, 22)  # the demo_dir fixture's last day
 
 

@@ -15,6 +15,8 @@ from flows.reports.weekly import build_weekly_context
 from flows.settings import load_settings
 from flows.warehouse.db import open_warehouse
 
+pytestmark = pytest.mark.slow  # every test here stands on a real end-to-end run
+
 WEEK = dt.date(2026, 11, 16)  # Monday of 2026-W47; the demo_dir fixture ends on its Sunday
 SCOPES = ("tmall_flagship", "shopify_us", "all")
 

@@ -69,6 +69,7 @@ def test_every_model_has_a_documented_yml_and_builds_in_layer_order():
                                   "reports": "rpt_"}[m.layer])
 
 
+@pytest.mark.slow
 def test_sql_follows_the_house_style():
     bin_dir = Path(sys.executable).parent
     result = subprocess.run([str(bin_dir / "sqlfluff"), "lint", str(TRANSFORMS_DIR)],
