@@ -1,5 +1,6 @@
-"""Shared test fixtures: a tiny ``rpt_*`` warehouse, report settings, a model-docs folder and a
-real SMTP server (aiosmtpd on 127.0.0.1).
+"""Shared test fixtures: a tiny ``rpt_*`` warehouse, report settings, a model-docs folder, a
+real SMTP server (aiosmtpd on 127.0.0.1), one Prefect test server per test process, and
+``made_once`` for expensive folders that the test processes of one run share.
 
 The ``rpt_*`` fixture tables follow the contract in docs/architecture.md ("Report tables")
 column for column, in a real DuckDB file. Report day: Sunday 2026-11-22; two shops
@@ -8,6 +9,9 @@ column for column, in a real DuckDB file. Report day: Sunday 2026-11-22; two sho
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
 import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -294,6 +298,103 @@ def build_rpt_warehouse(path: Path) -> Path:
     return path
 
 
+# --------------------------------------------------------------------------------------------
+# the order of the test files: the ones with end-to-end runs first
+# --------------------------------------------------------------------------------------------
+
+def pytest_configure(config):
+    # `make test` runs `-n 2 --dist loadfile`: pytest-xdist then hands out whole test files, by
+    # default the ones with the most tests first, which leaves the few-but-long end-to-end files
+    # for last. Keep the collection order instead (see pytest_collection_modifyitems).
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(config, items):
+    """The test files that hold a ``slow`` test (a real end-to-end run) first, each file's tests
+    together and in their order: a file of a few minutes does not start last, when the other
+    worker has nothing left to do."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # a stable sort
+
+
+# --------------------------------------------------------------------------------------------
+# expensive things, made once
+# --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def made_once(tmp_path_factory):
+    """``made_once(name, make)`` → a folder that ``make(folder)`` filled once for the whole test run.
+
+    With pytest-xdist the worker processes share it: the first one to ask makes it under a file
+    lock in the run's common temp folder, the others wait for it and then use it as it is. A
+    ``make`` that raised leaves nothing behind, and the next one to ask tries again. The folder
+    is for reading: a test that changes anything works on a copy.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # …/pytest-N/ above each worker's popen-gwX/
+
+    def made(name: str, make) -> Path:
+        folder, done = root / "made-once" / name, root / "made-once" / f"{name}.done"
+        folder.parent.mkdir(exist_ok=True)
+        with open(root / "made-once" / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            if not done.exists():
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                make(folder)
+                done.touch()
+        return folder
+
+    return made
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """The API URL of an isolated Prefect server (a temporary database) for this test process,
+    started once whichever test folder needs it first (a start costs 8–20 s)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield PREFECT_API_URL.value()
+
+
+@dataclass(frozen=True)
+class DailyDemo:
+    folder: Path  # the demo project, after its daily run: never change it, copy it
+    exports: Path  # a copy of its inbox as it was before the run
+    deliveries: list  # what the flow run returned: where each report went
+
+
+@pytest.fixture(scope="session")
+def daily_demo(made_once, request) -> DailyDemo:
+    """The demo business of 380 days ending 2026-11-22 (the last 10 days as daily exports) after
+    one real daily flow run for 2026-11-22 over its full inbox: ingest, build, the three reports
+    rendered and delivered to the outbox.
+
+    Made once for the whole test run (``made_once``; the flow runs on the Prefect test server of
+    whichever test process asks first) and shared by the flow and reconciliation tests, which
+    only read it or work on a copy."""
+    import json
+
+    def make(folder: Path) -> None:
+        from flows.daily_report import daily_report
+        from flows.demo import generate_demo
+
+        request.getfixturevalue("prefect_harness")
+        generate_demo(folder / "demo", date(2026, 11, 22), days=380, daily_days=10)
+        shutil.copytree(folder / "demo" / "inbox", folder / "exports")  # the flow moves them out
+        deliveries = daily_report(config=str(folder / "demo" / "shopreport.toml"), report_date=date(2026, 11, 22))
+        (folder / "deliveries.json").write_text(json.dumps(deliveries), encoding="utf-8")
+
+    folder = made_once("daily-run-demo", make)
+    return DailyDemo(folder / "demo", folder / "exports",
+                     json.loads((folder / "deliveries.json").read_text(encoding="utf-8")))
+
+
 @pytest.fixture(scope="session")
 def rpt_facts():
     """The fixture's facts for assertions: report_date, script_title, build (a fresh warehouse)."""
@@ -487,18 +588,28 @@ SHOPIFY_FILES = ["orders_export_2026-11-22.csv", "Campaign_report_2026-11-22.csv
                  "sessions_over_time_2026-11-22.csv"]
 
 
+def _new_project(folder: Path):
+    (folder / "shopreport.toml").write_text(CONFIG, encoding="utf-8")
+    (folder / "fx_rates.csv").write_text("rate_date,currency,rate_to_reporting\n2026-11-01,USD,7.2000\n",
+                                         encoding="utf-8")
+    for shop in ("tmall_flagship", "shopify_us"):
+        (folder / "inbox" / shop).mkdir(parents=True)
+    return _load_settings(folder / "shopreport.toml")
+
+
 @pytest.fixture
 def project(tmp_path: Path):
     """A project folder with a configuration and an empty inbox per shop; returns its Settings."""
-    (tmp_path / "shopreport.toml").write_text(CONFIG, encoding="utf-8")
-    (tmp_path / "fx_rates.csv").write_text("rate_date,currency,rate_to_reporting\n2026-11-01,USD,7.2000\n",
-                                           encoding="utf-8")
-    for shop in ("tmall_flagship", "shopify_us"):
-        (tmp_path / "inbox" / shop).mkdir(parents=True)
-    return _load_settings(tmp_path / "shopreport.toml")
+    return _new_project(tmp_path)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
+def new_project():
+    """``new_project(folder)``: what ``project`` makes, in a folder of the caller's (e.g. module-wide)."""
+    return _new_project
+
+
+@pytest.fixture(scope="session")
 def drop():
     """Copy fixture exports into a shop's inbox, as a team member would."""
     def copy(settings, shop_id: str, *names: str) -> list[Path]:

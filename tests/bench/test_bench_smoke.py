@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -17,6 +19,7 @@ def run_bench(out: Path, *extra: str) -> subprocess.CompletedProcess:
         capture_output=True, text=True, timeout=300, check=False)
 
 
+@pytest.mark.slow
 def test_bench_runs_and_a_wrong_baseline_fails_the_agreement(tmp_path):
     wrong = run_bench(tmp_path, "--duckdb-baseline", str(ROOT / "tests" / "bench" / "wrong_baseline.py"))
 

@@ -27,17 +27,19 @@ class DemoMail:
 
 
 @pytest.fixture(scope="session")
-def demo_settings(tmp_path_factory):
+def demo_settings(made_once):
+    """The demo's Settings, its warehouse built once for the whole test run (read only)."""
     from flows.demo import generate_demo
     from flows.pipeline import build_warehouse, ingest
     from flows.settings import load_settings
 
-    target = tmp_path_factory.mktemp("demo_mail")
-    generate_demo(target, DEMO_END, days=100, daily_days=7)
-    settings = load_settings(target / "shopreport.toml")
-    ingest(settings)
-    build_warehouse(settings)
-    return settings
+    def make(target):
+        generate_demo(target, DEMO_END, days=100, daily_days=7)
+        settings = load_settings(target / "shopreport.toml")
+        ingest(settings)
+        build_warehouse(settings)
+
+    return load_settings(made_once("demo-mail", make) / "shopreport.toml")
 
 
 @pytest.fixture(scope="session")

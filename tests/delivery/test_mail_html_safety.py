@@ -91,6 +91,7 @@ def test_the_html_and_its_images_stay_under_1_mb_and_gmail_does_not_clip_it(mail
     assert body < ONE_MB
 
 
+@pytest.mark.slow
 def test_the_whole_message_with_the_real_pdf(mail, demo_settings):
     """The MIME message as sent (base64 and all): the mail body under 1 MB, and with the PDF."""
     from flows.delivery.mail import build_report_message

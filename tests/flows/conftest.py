@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import pytest
 
@@ -10,20 +11,15 @@ DEMO_END = dt.date(2026, 11, 22)  # tests use the same literal: the demo's last 
 
 
 @pytest.fixture(scope="session", autouse=True)
-def prefect_db():
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=90):
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            yield
+def prefect_db(prefect_harness):
+    """Every test here runs against this test process's Prefect test server (tests/conftest.py)."""
+    yield prefect_harness
 
 
-@pytest.fixture(scope="session")
-def demo_dir(tmp_path_factory):
-    """A demo business of 380 days ending 2026-11-22 (the last 10 days as daily exports)."""
-    from flows.demo import generate_demo
-
-    target = tmp_path_factory.mktemp("demo")
-    generate_demo(target, DEMO_END, days=380, daily_days=10)
+@pytest.fixture(scope="module")
+def demo_dir(daily_demo, tmp_path_factory):
+    """This module's own copy of the demo after its daily run (``daily_demo``, tests/conftest.py):
+    its tests may change it."""
+    target = tmp_path_factory.mktemp("demo") / "demo"
+    shutil.copytree(daily_demo.folder, target)
     return target

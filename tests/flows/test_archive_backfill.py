@@ -1,5 +1,5 @@
-"""The archive and backfill, as Prefect runs them: 60 days of demo exports → every daily and weekly
-report in the archive with its data, manifest and index; a second backfill does nothing; an
+"""The archive and backfill, as Prefect runs them: 23 days of demo exports (a month boundary, four ISO
+weeks, the first of them partial) → every daily and weekly report in the archive with its data, manifest and index; a second backfill does nothing; an
 archived report re-renders the same from its stored data alone; the workbook holds the numbers."""
 
 from __future__ import annotations
@@ -25,19 +25,21 @@ from flows.reports.weekly import iso_week_label
 from flows.settings import load_settings
 from flows.warehouse.db import open_warehouse
 
+pytestmark = pytest.mark.slow  # every test here stands on a real end-to-end run
+
 END = dt.date(2026, 11, 22)  # a Sunday
-START = END - dt.timedelta(days=59)  # 60 business days
+START = dt.date(2026, 10, 31)  # a Saturday: 23 business days; 2026-W44 is in the range from its Saturday on
 SHOP = "tmall_flagship"
 
 
 @pytest.fixture(scope="module")
 def backfilled(tmp_path_factory):
-    """A 75-day demo whose exports sit in a folder of old exports (not the inbox), backfilled over
-    its last 60 days for the Tmall shop: (settings, first summary, second summary)."""
+    """A 45-day demo whose exports sit in a folder of old exports (not the inbox), backfilled over
+    its last 23 days for the Tmall shop: (settings, first summary, second summary)."""
     from flows.demo import generate_demo
 
     target = tmp_path_factory.mktemp("backfill")
-    generate_demo(target, END, days=75, daily_days=10)
+    generate_demo(target, END, days=45, daily_days=10)
     old_exports = target / "old_exports"
     (target / "inbox").rename(old_exports)  # old_exports/<shop_id>/… as the inbox was
     (target / "inbox").mkdir()
@@ -57,7 +59,7 @@ def expected_folders(settings) -> set[Path]:
 def test_backfill_renders_every_daily_and_weekly_report_of_the_range(backfilled):
     settings, first, _ = backfilled
     expected = expected_folders(settings)
-    assert len(expected) == 60 + 9  # 60 days; the Sundays 2026-09-27 … 2026-11-22 close 9 ISO weeks
+    assert len(expected) == 23 + 4  # 23 days; the Sundays 2026-11-01 … 2026-11-22 close 4 ISO weeks
     made = {p.parent for p in settings.archive_dir.glob(f"*/*/*/{MANIFEST}")}
     assert made == expected
     assert len(first["rendered"]) == len(expected) and not first["skipped"] and not first["failed"]
@@ -113,7 +115,7 @@ def test_archive_list_finds_reports_by_shop_kind_and_date(backfilled):
     assert list_reports(settings.archive_dir, scopes=["shopify_us"]) == []
 
 
-@pytest.mark.parametrize("kind, period", [("daily", "2026-11-22"), ("weekly", "2026-W46"), ("daily", "2026-10-01")])
+@pytest.mark.parametrize("kind, period", [("daily", "2026-11-22"), ("weekly", "2026-W46"), ("daily", "2026-10-31")])
 def test_an_archived_report_re_renders_the_same_from_its_stored_data(backfilled, kind, period):
     settings, _, _ = backfilled
     folder = settings.archive_dir / kind / SHOP / period
@@ -190,7 +192,7 @@ def test_backfill_send_mails_each_report_once_with_pdf_and_xlsx(backfilled):
 def test_backfill_counts_days_without_data_and_goes_on(backfilled):
     settings, _, _ = backfilled
     before = settings.archive_dir / "daily" / SHOP
-    early = dt.date(2026, 9, 1)  # the demo's history starts on 2026-09-09
+    early = dt.date(2026, 10, 1)  # the demo's history starts on 2026-10-09
     summary = backfill(config=str(settings.config_path), start=early, end=early + dt.timedelta(days=1),
                        scopes=[SHOP], jobs=1)
     assert summary["rendered"] == [] and len(summary["no_data"]) == 2 and not summary["failed"]

@@ -92,6 +92,7 @@ def _to(message) -> str:
     return str(message["To"])
 
 
+@pytest.mark.slow
 def test_each_person_gets_their_slice_in_their_language(project, smtp_server, chat_server):
     daily_report(config=str(project.config_path), report_date=END)
     by_to = {_to(m): m for m in smtp_server.messages}
@@ -129,6 +130,7 @@ def test_each_person_gets_their_slice_in_their_language(project, smtp_server, ch
     assert len(smtp_server.messages) == sent_before and len(chat_server.received) == 1
 
 
+@pytest.mark.slow
 def test_a_failing_webhook_is_retried_then_recorded_like_a_failed_mail(project, smtp_server, chat_server):
     chat_server.reply(Reply(status=500, body="busy"), Reply(status=500, body="busy"), Reply(status=500, body="busy"))
     with pytest.raises(RunIncomplete, match="ops-group"):
@@ -141,6 +143,7 @@ def test_a_failing_webhook_is_retried_then_recorded_like_a_failed_mail(project, 
     assert len([m for m in smtp_server.messages if _to(m) == "boss@example.com"]) == 1  # mail not sent twice
 
 
+@pytest.mark.slow
 def test_weekly_reports_reach_the_same_audiences(project, smtp_server):
     weekly_report(config=str(project.config_path), week_start=dt.date(2026, 11, 16))
     subjects = {_to(m): str(m["Subject"]) for m in smtp_server.messages}
@@ -149,6 +152,7 @@ def test_weekly_reports_reach_the_same_audiences(project, smtp_server):
     assert subjects["ads@example.com"].startswith("【投放】【周报】天猫旗舰店 2026-W47")
 
 
+@pytest.mark.slow
 def test_the_run_page_has_the_headline_the_data_quality_and_the_report_link(project):
     from prefect import get_client
 

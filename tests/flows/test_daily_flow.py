@@ -15,14 +15,16 @@ from flows.daily_report import daily_report
 from flows.settings import load_settings
 from flows.warehouse.db import open_warehouse
 
+pytestmark = pytest.mark.slow  # every test here stands on a real end-to-end run
+
 DEMO_END = dt.date(2026, 11, 22)  # the demo_dir fixture's last day
 
 
 @pytest.fixture(scope="module")
-def demo_run(demo_dir):
-    """One real flow run over the demo inbox; returns (settings, deliveries)."""
-    deliveries = daily_report(config=str(demo_dir / "shopreport.toml"), report_date=DEMO_END)
-    return load_settings(demo_dir / "shopreport.toml"), deliveries
+def demo_run(daily_demo, demo_dir):
+    """One real flow run over the demo inbox (the ``daily_demo`` fixture's), seen in this module's
+    copy of the demo; returns (settings, deliveries)."""
+    return load_settings(demo_dir / "shopreport.toml"), daily_demo.deliveries
 
 
 def test_the_flow_reports_every_shop_and_all_shops(demo_run):

@@ -15,13 +15,16 @@ from flows.reports.weekly import build_weekly_context
 from flows.settings import load_settings
 from flows.warehouse.db import open_warehouse
 
+pytestmark = pytest.mark.slow  # every test here stands on a real end-to-end run
+
 WEEK = dt.date(2026, 11, 16)  # Monday of 2026-W47; the demo_dir fixture ends on its Sunday
 SCOPES = ("tmall_flagship", "shopify_us", "all")
 
 
 @pytest.fixture(scope="module")
 def weekly_run(demo_dir):
-    """One real weekly flow run over the demo (ingesting the inbox if no daily run did)."""
+    """One real weekly flow run over this module's copy of the demo, after its daily run (so the
+    weekly flow's ingest finds the inbox empty and its build finds nothing changed)."""
     deliveries = weekly_report(config=str(demo_dir / "shopreport.toml"), week_start=WEEK)
     return load_settings(demo_dir / "shopreport.toml"), deliveries
 

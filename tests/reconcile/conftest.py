@@ -1,7 +1,8 @@
 """An independent reference for the warehouse's daily numbers, computed with pandas only.
 
 The demo business is generated, its ``inbox/`` is copied to ``exports/`` before ingest (ingest
-moves files out of the inbox), then the pipeline's plain functions load and build the warehouse.
+moves files out of the inbox), then a real daily flow run loads and builds the warehouse (the
+shared ``daily_demo`` of tests/conftest.py).
 The reference below reads the copied export files directly and applies the rules of
 ``docs/metrics.md`` (snapshots, refund dating, order-level allocation) on its own: nothing from
 ``flows.ingest``, ``flows.warehouse`` or ``transforms/`` is used to compute it.
@@ -12,7 +13,6 @@ Money is handled as integer cents parsed exactly from the export text, so compar
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,10 +20,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-DEMO_END = date(2026, 11, 22)
-DEMO_DAYS = 380
-DAILY_DAYS = 10
 
 TMALL, SHOPIFY = "tmall_flagship", "shopify_us"
 SHOP_TZ = {TMALL: "Asia/Shanghai", SHOPIFY: "America/New_York"}
@@ -371,26 +367,15 @@ class DemoRun:
     root: Path
     exports: Path  # copy of inbox/ taken before ingest
     settings: object
-    ingest_report: object
-    build_result: object
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory) -> DemoRun:
-    """The demo (380 days to 2026-11-22, last 10 days daily), ingested and built."""
-    from flows import pipeline
-    from flows.demo import generate_demo
+def demo_run(daily_demo) -> DemoRun:
+    """The demo (380 days to 2026-11-22, last 10 days daily), ingested and built (read only)."""
     from flows.settings import load_settings
 
-    root = tmp_path_factory.mktemp("reconcile")
-    generate_demo(root, DEMO_END, days=DEMO_DAYS, daily_days=DAILY_DAYS)
-    exports = root / "exports"
-    shutil.copytree(root / "inbox", exports)
-    settings = load_settings(root / "shopreport.toml")
-    ingest_report = pipeline.ingest(settings)
-    build_result = pipeline.build_warehouse(settings)
-    return DemoRun(root=root, exports=exports, settings=settings, ingest_report=ingest_report,
-                   build_result=build_result)
+    return DemoRun(root=daily_demo.folder, exports=daily_demo.exports,
+                   settings=load_settings(daily_demo.folder / "shopreport.toml"))
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test here stands on a real end-to-end run
+
 DEMO_END = date(2026, 11, 22)  # the demo's last business day and the report date (see conftest.py)
 TMALL, SHOPIFY = "tmall_flagship", "shopify_us"
 SHOPS = (TMALL, SHOPIFY)

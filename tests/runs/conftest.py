@@ -9,7 +9,8 @@ personal-data tests.
   warehouse is already loaded and built (for tests that only render and deliver).
 - ``crash_run``: one project driven through four real SIGKILLs — during ingest, the build,
   rendering and sending — and then a normal run, each a real ``python -m flows run daily``
-  subprocess; what each left behind is kept for the crash-safety and personal-data tests.
+  subprocess; what each left behind is kept for the crash-safety and personal-data tests. It is
+  made once for the whole test run (``made_once``): its files are for reading only.
 - ``scripted_smtp``: aiosmtpd on 127.0.0.1 with the same login as ``smtp_server`` whose replies
   can be scripted per message: ``451`` (try later), ``550`` (rejected).
 """
@@ -17,32 +18,21 @@ personal-data tests.
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from runs_support import (DEMO_END, HOSTILE_TITLE, REPO, SMTP_PASSWORD, ScriptedSmtp, Snapshot, cli,
-                          copy_project, kill, sha256, smtp_config, snapshot, start, start_scripted_smtp,
-                          wait_for_pause)
+from runs_support import (DEMO_END, HOSTILE_TITLE, REPO, SMTP_PASSWORD, CrashRun, cli, copy_project, kill,
+                          sha256, smtp_config, snapshot, start, start_scripted_smtp, wait_for_pause)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def prefect_api():
-    """The API URL of a test harness: the one tests/flows started when it is running in this
-    session already (a harness costs 8–20 s to start), else a new one."""
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-    from prefect.testing.utilities import prefect_test_harness
-
-    running = SubprocessASGIServer._instances.get(None)
-    if running is not None and running.running and PREFECT_API_URL.value() == running.api_url:
-        yield running.api_url
-        return
-    with prefect_test_harness(server_startup_timeout=90):
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            yield PREFECT_API_URL.value()
+def prefect_api(prefect_harness):
+    """The API URL of this test process's Prefect test server (tests/conftest.py)."""
+    yield prefect_harness
 
 
 @pytest.fixture(scope="session")
@@ -99,28 +89,38 @@ def scripted_smtp():
 KILL_POINTS = ("ingest", "build", "render", "send:2")  # send:2 — the second mail of the run
 
 
-@dataclass
-class CrashRun:
-    config: Path
-    settings: object  # flows.settings.Settings
-    env: dict  # the environment the subprocesses ran with
-    exports: Path  # a copy of the inbox as it was before the first run
-    originals: dict  # sha256 → file name of every export dropped in the inbox
-    after: dict  # kill point → Snapshot right after the kill
-    final: Snapshot  # after the run that followed the kills
-    logs: dict  # kill point / "final" → everything the process printed
-    second_runs: dict  # command → CompletedProcess of a run started while another was paused
-    paused_pid: int  # the process that held the warehouse meanwhile
-    smtp: ScriptedSmtp
-
-
 @pytest.fixture(scope="session")
-def crash_run(small_demo, prefect_api, tmp_path_factory):
+def crash_run(small_demo, prefect_api, made_once) -> CrashRun:
+    """The crash run, made once for the whole test run (the test process that asks first drives
+    it, the others read what it kept); its ``env`` names this test process's Prefect server."""
+    def make(folder: Path) -> None:
+        run = drive_crash_run(small_demo, prefect_api, folder)
+        kept = replace(run, env={k: v for k, v in run.env.items() if k in RUN_ENV})  # not the whole environment
+        (folder / "crash_run.pickle").write_bytes(pickle.dumps(kept))
+
+    folder = made_once("crash-run", make)
+    run = pickle.loads((folder / "crash_run.pickle").read_bytes())
+    return replace(run, env=run_env(prefect_api, folder))
+
+
+RUN_ENV = ("PREFECT_API_URL", "PREFECT_HOME", "PYTHONPATH", "PYTHONUNBUFFERED", "SHOPREPORT_SMTP_PASSWORD")
+
+
+def run_env(prefect_api: str, work: Path) -> dict:
+    """The environment of the crash run's subprocesses: this one's, with RUN_ENV set."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPREPORT_TEST_")}
+    env.update({"PREFECT_API_URL": prefect_api, "PREFECT_HOME": str(work / "prefect-home"),
+                "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1", "SHOPREPORT_SMTP_PASSWORD": SMTP_PASSWORD})
+    return env
+
+
+def drive_crash_run(small_demo: Path, prefect_api: str, work: Path) -> CrashRun:
+    """Copy the small demo into ``work``, kill a run at each of KILL_POINTS, run once more to the
+    end, and keep what each step left behind (the SMTP server stops at the end)."""
     from flows.settings import load_settings
 
     server, controller = start_scripted_smtp()
     try:
-        work = tmp_path_factory.mktemp("crash")
         config = copy_project(small_demo, work / "project", mail=smtp_config(server))
         settings = load_settings(config)
         for path in (settings.inbox_dir / "shopify_us").glob("orders_export_*.csv"):  # hostile export text
@@ -129,10 +129,7 @@ def crash_run(small_demo, prefect_api, tmp_path_factory):
         exports = work / "exports"
         shutil.copytree(settings.inbox_dir, exports)
         originals = {sha256(p): p.name for p in settings.inbox_dir.rglob("*") if p.is_file()}
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPREPORT_TEST_")}
-        env.update({"PREFECT_API_URL": prefect_api, "PREFECT_HOME": str(work / "prefect-home"),
-                    "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1",
-                    "SHOPREPORT_SMTP_PASSWORD": SMTP_PASSWORD})
+        env = run_env(prefect_api, work)
         # two scopes are enough to have one report sent and one in doubt when the send is killed
         run = cli(config, "run", "daily", "--date", DEMO_END.isoformat(), "--scope", "tmall_flagship",
                   "--scope", "shopify_us")
@@ -159,8 +156,8 @@ def crash_run(small_demo, prefect_api, tmp_path_factory):
         proc.wait(timeout=600)
         logs["final"] = log.read_text(encoding="utf-8", errors="replace")
         assert proc.returncode == 0, logs["final"][-4000:]
-        yield CrashRun(config=config, settings=settings, env=env, exports=exports, originals=originals,
-                       after=after, final=snapshot(settings, len(server.messages)), logs=logs,
-                       second_runs=second_runs, paused_pid=paused_pid, smtp=server)
+        return CrashRun(config=config, settings=settings, env=env, exports=exports, originals=originals,
+                        after=after, final=snapshot(settings, len(server.messages)), logs=logs,
+                        second_runs=second_runs, paused_pid=paused_pid, smtp=server)
     finally:
         controller.stop()

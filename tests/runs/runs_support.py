@@ -182,3 +182,20 @@ def snapshot(settings, mails: int) -> Snapshot:
                      if p.is_file()) if settings.archive_dir.exists() else []
     return Snapshot(inbox=inbox, landing=landing, partial_files=partial, source_files=rows, tables=tables,
                     ledger=SendLedger(settings.send_ledger_path).entries(), mails=mails, archive=archive)
+
+
+@dataclass
+class CrashRun:
+    """What the ``crash_run`` fixture kept (tests/runs/conftest.py)."""
+
+    config: Path
+    settings: object  # flows.settings.Settings
+    env: dict  # the environment the subprocesses ran with
+    exports: Path  # a copy of the inbox as it was before the first run
+    originals: dict  # sha256 → file name of every export dropped in the inbox
+    after: dict  # kill point → Snapshot right after the kill
+    final: Snapshot  # after the run that followed the kills
+    logs: dict  # kill point / "final" → everything the process printed
+    second_runs: dict  # command → CompletedProcess of a run started while another was paused
+    paused_pid: int  # the process that held the warehouse meanwhile
+    smtp: ScriptedSmtp

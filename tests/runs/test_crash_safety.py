@@ -9,9 +9,11 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from runs_support import DEMO_END, cli, sha256
+import pytest
+from runs_support import DEMO_END, cli, copy_project, sha256
 
 from flows.runlock import RunInProgress, run_lock
+from flows.settings import load_settings
 from flows.warehouse.db import open_warehouse
 
 SCOPES = ("tmall_flagship", "shopify_us")  # the crash run reports on these two
@@ -31,6 +33,7 @@ def assert_files_consistent(snap, originals):
     assert snap.partial_files == [], "a half-written file was left behind"
 
 
+@pytest.mark.slow
 def test_killed_during_ingest_the_loaded_file_is_whole_and_the_others_wait_in_the_inbox(crash_run):
     snap = crash_run.after["ingest"]
     assert_files_consistent(snap, crash_run.originals)
@@ -39,6 +42,7 @@ def test_killed_during_ingest_the_loaded_file_is_whole_and_the_others_wait_in_th
     assert snap.ledger == [] and snap.mails == 0
 
 
+@pytest.mark.slow
 def test_killed_during_the_build_the_warehouse_is_as_it_was_before_the_build(crash_run):
     snap = crash_run.after["build"]
     assert_files_consistent(snap, crash_run.originals)
@@ -47,6 +51,7 @@ def test_killed_during_the_build_the_warehouse_is_as_it_was_before_the_build(cra
     assert snap.ledger == [] and snap.mails == 0
 
 
+@pytest.mark.slow
 def test_killed_while_rendering_nothing_is_archived_or_sent(crash_run):
     snap = crash_run.after["render"]
     assert_files_consistent(snap, crash_run.originals)
@@ -56,6 +61,7 @@ def test_killed_while_rendering_nothing_is_archived_or_sent(crash_run):
     assert not [p for p in snap.archive if p.endswith(".pdf")] and snap.mails == 0
 
 
+@pytest.mark.slow
 def test_killed_while_sending_the_ledger_knows_what_went_out_and_what_is_in_doubt(crash_run):
     snap = crash_run.after["send:2"]
     sent, in_doubt = snap.ledger
@@ -64,6 +70,7 @@ def test_killed_while_sending_the_ledger_knows_what_went_out_and_what_is_in_doub
     assert snap.mails == 1 and crash_run.smtp.messages[0]["Message-ID"] == sent.message_id
 
 
+@pytest.mark.slow
 def test_the_next_run_finishes_the_job_with_no_double_send(crash_run, built_demo):
     snap = crash_run.final
     assert_files_consistent(snap, crash_run.originals)
@@ -94,6 +101,7 @@ def test_the_next_run_finishes_the_job_with_no_double_send(crash_run, built_demo
     assert recovered == clean
 
 
+@pytest.mark.slow
 def test_a_second_run_while_one_is_going_stops_at_once_with_a_clear_message(crash_run):
     assert set(crash_run.second_runs) == {"run", "build"}
     for name, result in crash_run.second_runs.items():
@@ -103,13 +111,15 @@ def test_a_second_run_while_one_is_going_stops_at_once_with_a_clear_message(cras
         assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_a_program_holding_the_warehouse_file_is_reported_cleanly(crash_run):
+@pytest.mark.slow
+def test_a_program_holding_the_warehouse_file_is_reported_cleanly(crash_run, tmp_path):
+    config = copy_project(crash_run.settings.base_dir, tmp_path / "project")  # others read crash_run's files
     holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
                                "print('ready', flush=True); time.sleep(120)",
-                               str(crash_run.settings.warehouse_path)], stdout=subprocess.PIPE, text=True)
+                               str(load_settings(config).warehouse_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
-        result = subprocess.run(cli(crash_run.config, "build"), env=crash_run.env, capture_output=True,
+        result = subprocess.run(cli(config, "build"), env=crash_run.env, capture_output=True,
                                 text=True, timeout=120)
     finally:
         holder.kill()

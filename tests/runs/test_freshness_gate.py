@@ -147,6 +147,7 @@ def _mails(outbox):
     return [email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(outbox.glob("*.eml"))]
 
 
+@pytest.mark.slow
 def test_the_flow_waits_for_late_exports_then_sends_partial_reports_and_a_late_notice(tmp_path):
     from flows.daily_report import daily_report
     from flows.demo import generate_demo

@@ -88,6 +88,7 @@ def personal_values(crash_run):
     return values
 
 
+@pytest.mark.slow
 def test_the_exports_are_full_of_personal_data_that_the_scan_recognises(crash_run, personal_values):
     assert set(personal_values) == set(PERSONAL_COLUMNS)
     for column, values in personal_values.items():
@@ -98,6 +99,7 @@ def test_the_exports_are_full_of_personal_data_that_the_scan_recognises(crash_ru
     assert {k for k, v in PATTERN.search(landing).groupdict().items() if v} and len(found(landing)) == 5
 
 
+@pytest.mark.slow
 def test_no_personal_data_in_the_warehouse(crash_run, personal_values):
     hits = {}
     with open_warehouse(crash_run.settings.warehouse_path, read_only=True) as con:
@@ -135,6 +137,7 @@ def archived_text(path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_no_personal_data_in_the_archive_the_mails_the_ledger_or_the_logs(crash_run):
     places = {f"log of the run killed at {k}": v for k, v in crash_run.logs.items()}
     places["send ledger"] = crash_run.settings.send_ledger_path.read_bytes().decode("utf-8", "replace")
@@ -162,6 +165,7 @@ def test_no_personal_data_in_the_archive_the_mails_the_ledger_or_the_logs(crash_
     assert {where: found(text) for where, text in places.items() if found(text)} == {}
 
 
+@pytest.mark.slow
 def test_buyer_ids_are_salted_hashes_with_a_per_install_salt(crash_run, built_demo, personal_values):
     salt_file = crash_run.settings.warehouse_path.parent / ".buyer_salt"
     salt = salt_file.read_text().strip()
@@ -187,6 +191,7 @@ def test_profiles_keep_personal_columns_out_except_the_hashed_buyer_id():
                     assert spec.type == "buyer", f"{profile.name}: {source} → {spec.name} is not hashed"
 
 
+@pytest.mark.slow
 def test_the_smtp_password_is_not_in_the_logs_the_ledger_or_the_archive(crash_run):
     assert crash_run.env["SHOPREPORT_SMTP_PASSWORD"] == SMTP_PASSWORD and crash_run.smtp.logins
     places = dict(crash_run.logs)
@@ -197,6 +202,7 @@ def test_the_smtp_password_is_not_in_the_logs_the_ledger_or_the_archive(crash_ru
     assert [where for where, text in places.items() if SMTP_PASSWORD in text] == []
 
 
+@pytest.mark.slow
 def test_export_text_is_escaped_in_html_and_shown_as_text_in_the_pdf(crash_run):
     folder = crash_run.settings.archive_dir / "daily" / "shopify_us" / "2026-11-22"
     escaped = "=HYPERLINK(1)&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;House Blend"

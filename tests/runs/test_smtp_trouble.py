@@ -81,6 +81,7 @@ def test_4xx_replies_are_temporary_and_5xx_permanent(scripted_smtp, tmp_path, mo
 # in the daily flow (real Prefect retries)
 # ----------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_temporary_failures_are_retried_with_backoff_then_sent(built_copy, scripted_smtp, monkeypatch):
     monkeypatch.setenv(PASSWORD_ENV, SMTP_PASSWORD)
     config = built_copy(mail=smtp_config(scripted_smtp, password_env=PASSWORD_ENV, delays="[0.3, 0.6]"))
@@ -97,6 +98,7 @@ def test_temporary_failures_are_retried_with_backoff_then_sent(built_copy, scrip
     assert scripted_smtp.received_by(ADMIN) == []  # a run that ends well notifies nobody
 
 
+@pytest.mark.slow
 def test_a_permanent_failure_fails_the_run_notifies_the_admin_and_the_next_run_retries(
         built_copy, scripted_smtp, monkeypatch):
     monkeypatch.setenv(PASSWORD_ENV, SMTP_PASSWORD)
@@ -125,6 +127,7 @@ def test_a_permanent_failure_fails_the_run_notifies_the_admin_and_the_next_run_r
     assert sent["Message-ID"] == report.message_id
 
 
+@pytest.mark.slow
 def test_a_wrong_password_fails_the_run_without_showing_any_password(built_copy, smtp_server, monkeypatch,
                                                                       caplog, capsys):
     """Authentication fails (permanent: not retried, and the admin notice cannot go out either):

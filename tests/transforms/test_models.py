@@ -6,6 +6,7 @@ Expected values are worked out by hand from tests/fixtures/exports/ in the comme
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -14,15 +15,19 @@ from pathlib import Path
 import pytest
 
 from flows import pipeline
+from flows.settings import load_settings
 from flows.warehouse.build import LAYERS, TRANSFORMS_DIR, BuildFailed, load_models
 from flows.warehouse.db import open_warehouse
 
 D = dt.date
 
 
-@pytest.fixture
-def built(project, drop):
-    """Both shops' fixture exports ingested in two morning runs, then the warehouse built."""
+@pytest.fixture(scope="module")
+def built_once(new_project, drop, tmp_path_factory) -> Path:
+    """Both shops' fixture exports ingested in two morning runs, then the warehouse built: the
+    project folder, made once for this module (tests use their own copy, ``built``)."""
+    folder = tmp_path_factory.mktemp("built")
+    project = new_project(folder)
     drop(project, "tmall_flagship", "ExportOrderList_2026-11-22.csv",
          "【生意参谋平台】流量来源_2026-11-21_2026-11-22.csv", "计划报表_20261123_073000.csv")
     drop(project, "shopify_us", "orders_export_2026-11-22.csv", "Campaign_report_2026-11-22.csv",
@@ -31,7 +36,14 @@ def built(project, drop):
     drop(project, "tmall_flagship", "ExportOrderList_2026-11-23.csv")
     pipeline.ingest(project)
     pipeline.build_warehouse(project)
-    return project
+    return folder
+
+
+@pytest.fixture
+def built(built_once, tmp_path):
+    """This test's own copy of the built project (a test may change its warehouse); its Settings."""
+    shutil.copytree(built_once, tmp_path / "built")
+    return load_settings(tmp_path / "built" / "shopreport.toml")
 
 
 def q(settings, sql, params=None):
@@ -57,6 +69,7 @@ def test_every_model_has_a_documented_yml_and_builds_in_layer_order():
                                   "reports": "rpt_"}[m.layer])
 
 
+@pytest.mark.slow
 def test_sql_follows_the_house_style():
     bin_dir = Path(sys.executable).parent
     result = subprocess.run([str(bin_dir / "sqlfluff"), "lint", str(TRANSFORMS_DIR)],
