@@ -25,6 +25,8 @@ from flows.settings import Settings, load_settings
 from flows.warehouse.build import build, load_models
 from flows.warehouse.db import open_warehouse
 
+pytestmark = pytest.mark.slow  # a 380-day demo loaded and built, then day by day (about 3 minutes)
+
 DEMO_END = dt.date(2026, 11, 22)
 DEMO_DAYS = 380  # more than a year: the same-day-last-year comparisons have something to compare
 HELD_BACK_DAYS = 6  # daily exports loaded one day at a time
