@@ -28,6 +28,6 @@ bench-ingest:  ## ingest rows/s on 1M-line synthetic exports, beside cat / DuckD
 	@bash scripts/bootstrap.sh test
 	$(BIN)/python bench/ingest_bench.py --rows 1000000 --repeat 3 --reference
 
-bench:  ## end to end: full build, morning run, weekly run and memory, beside DuckDB/pandas scripts and cat (a few minutes)
+bench:  ## end to end: full build, morning run, weekly run and memory, beside DuckDB/pandas scripts and cat (200k lines a year: about 17 minutes on 2 cores)
 	@bash scripts/bootstrap.sh test
 	$(BIN)/python bench/bench.py --out /tmp/shopreport-bench

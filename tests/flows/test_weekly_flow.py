@@ -123,3 +123,25 @@ def test_cohort_repurchase_matches_an_independent_count(weekly_run):
             end = (month + n).end_time
             rate = (second[members] <= end).sum() / len(members)
             assert shown == f"{rate * 100:.1f}%", (row.cohort, n, shown, rate)
+
+
+def test_the_weekly_flow_loads_and_builds_when_it_runs_first(tmp_path):
+    """Mondays at 07:30 the weekly flow runs before the daily one: it loads the inbox and builds
+    the warehouse itself (the tests above run it after a daily run, when there is nothing left)."""
+    from flows.demo import generate_demo
+
+    generate_demo(tmp_path, dt.date(2026, 11, 22), days=15, daily_days=8)
+    settings = load_settings(tmp_path / "shopreport.toml")
+    waiting = [p for p in settings.inbox_dir.rglob("*") if p.is_file()]
+    assert waiting and not settings.warehouse_path.exists()
+
+    deliveries = weekly_report(config=str(tmp_path / "shopreport.toml"), week_start=WEEK)
+
+    assert len(deliveries) == 3
+    assert not [p for p in settings.inbox_dir.rglob("*") if p.is_file()]  # every file loaded
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        files = con.execute("select count(*) from source_files where status = 'loaded'").fetchone()[0]
+        week_gmv = _daily_gmv(con, "all", WEEK)
+        stamped = con.execute("select count(*) from build_state").fetchone()[0]
+    assert files == len(waiting) and stamped == 1 and week_gmv > 0
+    assert len([p for p in settings.outbox_dir.glob("*.eml") if "周报" in p.name]) == 3
