@@ -105,12 +105,14 @@ def load_glossary(transforms_dir: Path = DEFAULT_TRANSFORMS_DIR,
     """Every labelled column of ``transforms_dir/<layer>/*.yml``, deduplicated by label."""
     import yaml  # only needed here; keeps `import flows.reports` cheap
 
+    from flows.yamlfile import load_yaml
+
     entries: list[GlossaryEntry] = []
     seen: set[tuple[tuple[str, str], ...]] = set()
     for layer in layers:
         for path in sorted((Path(transforms_dir) / layer).glob("*.yml")):
             try:
-                document = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+                document = load_yaml(path.read_text(encoding="utf-8"))
             except (yaml.YAMLError, UnicodeDecodeError) as exc:
                 raise GlossaryError(f"{path}: not valid YAML: {exc}") from exc
             for column, spec in _columns(document, path):

@@ -300,12 +300,13 @@ class _Labels:
         if table not in self._docs:
             import yaml
 
+            from flows.yamlfile import load_yaml
+
             path = self.transforms_dir / "reports" / f"{table}.yml"
             doc: Any = {}
             try:
                 if path.exists():
-                    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-                    doc = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}
+                    doc = load_yaml(path.read_text(encoding="utf-8")) or {}
             except (yaml.YAMLError, UnicodeDecodeError, OSError) as exc:
                 log.warning("xlsx: labels of %s left out: %s", path, exc)
             self._docs[table] = doc if isinstance(doc, Mapping) else {}

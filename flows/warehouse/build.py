@@ -40,8 +40,8 @@ from flows.warehouse.refresh import (
     business_date_columns,
     parse_refresh,
 )
+from flows.yamlfile import load_yaml
 
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it: 10× faster
 LAYERS = ("staging", "intermediate", "marts", "reports")
 TRANSFORMS_DIR = Path(__file__).resolve().parents[2] / "transforms"
 CHECK_KINDS = ("unique", "not_null", "accepted_values", "expression")
@@ -115,7 +115,7 @@ def load_models(root: Path = TRANSFORMS_DIR) -> list[Model]:
             if not yml_path.exists():
                 raise ModelError(f"{sql_path}: every model needs a .yml beside it ({yml_path.name})")
             try:
-                doc = yaml.load(yml_path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
+                doc = load_yaml(yml_path.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError as exc:
                 raise ModelError(f"{yml_path}: not valid YAML: {exc}") from exc
             if not doc.get("description"):
