@@ -74,6 +74,12 @@ class Model:
     def description(self) -> str:
         return str(self.doc.get("description", ""))
 
+    @property
+    def table_sql(self) -> str:
+        """The query a full build writes the table from: in ``cluster_by`` order when declared."""
+        order = self.refresh.cluster_by if self.refresh is not None else ()
+        return f"select * from (\n{self.sql}\n) order by {', '.join(order)}" if order else self.sql
+
 
 @dataclass(frozen=True)
 class CheckResult:
@@ -276,22 +282,38 @@ def _check_sql(model: str, check: dict) -> tuple[str, str]:
     raise ModelError(f"{model}: unknown check {kind!r} (one of {', '.join(CHECK_KINDS)})")
 
 
+def _unique_among_sql(model: str, cols: list[str], new_rows: str) -> str:
+    """unique(cols) over the whole table, counted only for the keys the new rows hold."""
+    on = " and ".join(f"t.{c} is not distinct from k.{c}" for c in cols)
+    listed = ", ".join(f"t.{c}" for c in cols)
+    return (f"select coalesce(sum(n - 1), 0) from (select count(*) as n from {model} as t "
+            f"semi join (select distinct {', '.join(cols)} from {new_rows}) as k on {on} "
+            f"group by {listed}) where n > 1")
+
+
 def run_checks(con: duckdb.DuckDBPyConnection, model: Model, new_rows: str | None = None) -> list[CheckResult]:
     """Run the model's checks on its table. ``new_rows`` (an incremental refresh's inserted rows,
     in a temp table): the checks that can be decided on those rows alone run there instead: row
     checks (not_null, accepted_values, expression), and unique over columns that hold the
-    partition columns (the partitions left alone were checked when they were built)."""
+    partition columns (the partitions left alone were checked when they were built). A failing
+    ``unique`` over other columns is counted on the keys the new rows hold: the rest of the table
+    passed it in the builds before (a failed check rolls its build back), so a duplicate now
+    has a new row in it. Warnings are counted on the whole table."""
     results = []
     checks = model.doc.get("checks") or {}
     partition = set(model.refresh.partition_by) if model.refresh is not None else set()
     for level in ("fail", "warn"):
         for check in checks.get(level) or []:
             table = model.name
+            scoped = None
             if new_rows is not None and isinstance(check, dict) and len(check) == 1:
                 kind, arg = next(iter(check.items()))
                 if kind != "unique" or (partition and partition <= set(arg)):
                     table = new_rows
+                elif level == "fail":
+                    scoped = _unique_among_sql(model.name, list(arg), new_rows)
             label, sql = _check_sql(table, check)
+            sql = scoped or sql
             failing = con.execute(sql).fetchone()[0]
             results.append(CheckResult(model.name, level, label, int(failing or 0)))
     return results
@@ -330,7 +352,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TR
                 if refresher:
                     how = refresher.refresh(model)
                 else:
-                    con.execute(f"create or replace table {model.name} as\n{model.sql}")
+                    con.execute(f"create or replace table {model.name} as\n{model.table_sql}")
                     how = "full"
             except duckdb.Error as exc:
                 raise BuildFailed(f"{model.path}: {exc}") from exc
