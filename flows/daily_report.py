@@ -28,6 +28,7 @@ from prefect.cache_policies import NO_CACHE
 from flows import pipeline
 from flows.freshness import Freshness, SourcesLate, freshness_deadline
 from flows.progress import progress_bar
+from flows.reports.render import warm_up
 from flows.runlock import run_lock
 from flows.settings import Settings, load_settings
 
@@ -159,6 +160,7 @@ def _daily(settings: Settings, scope_dates: dict[str, dt.date], ingest: bool, re
 def _daily_reports(settings: Settings, scope_dates: dict[str, dt.date], ingest: bool, resend: bool,
                    run_id: str) -> list[str]:
     freshness = _freshness_gate(settings, scope_dates, ingest)
+    warm_up()  # the renderers import while the warehouse builds (DuckDB, the GIL released)
     build_task(settings, if_changed=True)  # nothing new since the last build: the tables stand
     delays = list(settings.mail.retry_delays)
     deliver = deliver_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
@@ -258,6 +260,7 @@ def _weekly_reports(settings: Settings, week: dt.date, scopes: list[str], ingest
                     run_id: str) -> list[str]:
     if ingest:
         ingest_task(settings)
+    warm_up()  # the renderers import while the warehouse builds (DuckDB, the GIL released)
     build_task(settings, if_changed=True)  # nothing new since the last build: the tables stand
     delays = list(settings.mail.retry_delays)
     deliver = deliver_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
