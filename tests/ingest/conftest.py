@@ -12,7 +12,7 @@ from flows.settings import load_settings
 REPO = Path(__file__).resolve().parents[2]
 EXPORTS = REPO / "tests" / "fixtures" / "exports"
 BAD_INPUTS = REPO / "tests" / "fixtures" / "bad_inputs"
-SHARED_DATA = REPO.parent / "shared" / "data"
+PUBLIC_DATA = REPO / "tests" / "fixtures" / "public"  # real public data, with its licence beside it
 
 # shop id → (platform, currency, time zone)
 SHOPS = {

@@ -14,9 +14,9 @@ from flows import pipeline
 from flows.cli import main
 from flows.warehouse.db import open_warehouse
 
-from .conftest import SHARED_DATA, drop_file, write_project
+from .conftest import PUBLIC_DATA, drop_file, write_project
 
-UCI = SHARED_DATA / "uci-online-retail" / "online_retail_sample_20k.csv"
+UCI = PUBLIC_DATA / "uci-online-retail" / "online_retail_sample_20k.csv"
 
 # The worked example of docs/formats.md ("Adding your own profile"); keep the two in step.
 UCI_PROFILE = """\
@@ -95,9 +95,6 @@ when = { InvoiceNo = "^C" }
 [columns.currency]
 value = "$shop.currency"
 """
-
-pytestmark = pytest.mark.skipif(not UCI.exists(), reason=f"{UCI} is not there (../shared beside the repo)")
-
 
 @pytest.fixture(scope="module")
 def uci(tmp_path_factory):
