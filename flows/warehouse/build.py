@@ -77,8 +77,8 @@ class Model:
     @property
     def table_sql(self) -> str:
         """The query a full build writes the table from: in ``cluster_by`` order when declared."""
-        order = self.refresh.cluster_by if self.refresh is not None else ()
-        return f"select * from (\n{self.sql}\n) order by {', '.join(order)}" if order else self.sql
+        order = self.refresh.order_by if self.refresh is not None else ""
+        return f"select * from (\n{self.sql}\n){order}" if order else self.sql
 
 
 @dataclass(frozen=True)
@@ -372,7 +372,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TR
                     "?::varchar as transforms_sha256, ?::bigint as last_source_file_id, "
                     "?::bigint as seen_files, ?::bigint as seen_rows_loaded, ?::varchar as mode, "
                     "now() as built_at",
-                    [build_inputs_hash(con, settings, root), config_hash, files.last_source_file_id,
+                    [build_inputs_hash(con, settings, root, config_hash=config_hash), config_hash, files.last_source_file_id,
                      files.files, files.rows_loaded, result.mode])
         con.execute("commit")
     except BaseException:
@@ -445,10 +445,12 @@ def transforms_config_hash(settings: Settings, root: Path = TRANSFORMS_DIR) -> s
     return digest.hexdigest()
 
 
-def build_inputs_hash(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path = TRANSFORMS_DIR) -> str:
+def build_inputs_hash(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path = TRANSFORMS_DIR, *,
+                      config_hash: str | None = None) -> str:
     """A hash of everything a build reads: the models and configuration
-    (:func:`transforms_config_hash`) and the files loaded so far (their ids and row counts)."""
-    digest = hashlib.sha256(transforms_config_hash(settings, root).encode())
+    (:func:`transforms_config_hash`, or ``config_hash`` when the caller has it) and the files
+    loaded so far (their ids and row counts)."""
+    digest = hashlib.sha256((config_hash or transforms_config_hash(settings, root)).encode())
     loaded = con.execute("select count(*), coalesce(max(source_file_id), 0), coalesce(sum(rows_loaded), 0) "
                          "from source_files").fetchall()[0]
     digest.update(repr(tuple(int(v) for v in loaded)).encode())

@@ -79,6 +79,11 @@ class Refresh:
     by_key: bool = False  # partition_by is a list of key columns (else one date column)
 
     @property
+    def order_by(self) -> str:
+        """`` order by <cluster_by>`` for the statements that write the table; empty without it."""
+        return f" order by {', '.join(self.cluster_by)}" if self.cluster_by else ""
+
+    @property
     def kind(self) -> str:
         """append (new source files), date (business-date partitions) or key (entity keys)."""
         if self.append:
@@ -243,7 +248,7 @@ class IncrementalRefresh:
                              for name in model.inputs if name in SOURCES_BY_FILE]):
             self.con.execute(f"create or replace temp table {new} as\n{model.sql}")
         self.con.execute(f"delete from {model.name} where source_file_id > {since}")
-        self.con.execute(f"insert into {model.name} select * from {new}{_order(model.refresh)}")
+        self.con.execute(f"insert into {model.name} select * from {new}{model.refresh.order_by}")
         self.new_rows[model.name] = new
         count = self._count(new)
         self.changes[model.name] = new if count else NOTHING
@@ -278,7 +283,7 @@ class IncrementalRefresh:
             self.con.execute(f"create or replace temp table {old} as select * from {model.name} "
                              f"where rowid in (select * from {rows})")
         self.con.execute(f"delete from {model.name} where rowid in (select * from {rows})")
-        self.con.execute(f"insert into {model.name} select * from {new}{_order(model.refresh)}")
+        self.con.execute(f"insert into {model.name} select * from {new}{model.refresh.order_by}")
         self.new_rows[model.name] = new  # every row of the touched partitions
         if not keep:
             self.changes[model.name] = EVERYTHING  # nobody reads it
@@ -428,10 +433,6 @@ class IncrementalRefresh:
 
     def _columns(self, table: str) -> set[str]:
         return {row[0] for row in self.con.execute(f"select * from {table} limit 0").description}
-
-
-def _order(refresh: Refresh | None) -> str:
-    return f" order by {', '.join(refresh.cluster_by)}" if refresh is not None and refresh.cluster_by else ""
 
 
 def partitions_sql(refresh: Refresh, dates_sql: str, lookbacks: tuple[int, ...] | None = None) -> str:
