@@ -51,6 +51,13 @@ targets = "targets.csv"                    # shop_id,month,gmv_target,ad_cost_ta
 # profiles = "profiles"                    # your own ingest profiles (*.toml), optional
 # ledger = "warehouse/send_ledger.sqlite"  # the send ledger (default: beside the warehouse)
 
+# [warehouse]
+# memory_limit = "1GB"             # DuckDB's memory cap (default: DuckDB's own, 80 % of the memory)
+
+# [ingest]
+# workers = "auto"                 # processes that read files ahead of the one writer when a run
+#                                  # has 8 files or more: one per core (at most 4); 1: none
+
 [report]
 reporting_currency = {json.dumps(project.reporting_currency)}  # all-shops totals are converted to this currency
 {f'language = {json.dumps(project.language)}':<33} # zh-CN or en

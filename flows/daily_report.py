@@ -42,7 +42,8 @@ def ingest_task(settings: Settings, paths: list[str] | None = None, shop_id: str
             step(outcome.path.name)
 
         report = pipeline.ingest(settings, given, shop_id, progress=each_file)
-    print(f"ingest: {report.summary()}")
+    workers = f"; {report.read_ahead} read ahead by worker processes" if report.read_ahead else ""
+    print(f"ingest: {report.summary()}{workers}")
     return report
 
 

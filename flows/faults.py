@@ -1,9 +1,10 @@
-"""A test hook that lets the crash-safety tests kill a run at a named point (inert otherwise).
+"""Test hooks that let the crash-safety tests kill a run at a named point (inert otherwise).
 
 With ``SHOPREPORT_TEST_PAUSE_AT=<point>`` (``ingest``, ``build``, ``render`` or ``send``; add
 ``:N`` to pause at the N-th time the point is reached) the process writes its pid to
 ``$SHOPREPORT_TEST_PAUSE_FILE`` and sleeps there, so that the test can SIGKILL it at exactly that
 point. Without the variable :func:`pause_point` returns at once and does nothing.
+``SHOPREPORT_TEST_EXIT_AT=<point>`` makes :func:`exit_point` end the process there.
 """
 
 from __future__ import annotations
@@ -32,3 +33,13 @@ def pause_point(name: str) -> None:
         with open(marker, "w", encoding="utf-8") as f:
             f.write(str(os.getpid()))
     time.sleep(3600)
+
+
+EXIT_ENV = "SHOPREPORT_TEST_EXIT_AT"
+
+
+def exit_point(name: str) -> None:
+    """With ``SHOPREPORT_TEST_EXIT_AT=<name>`` the process ends at once here (``os._exit(70)``):
+    the parallel-ingest test kills its reader processes this way. Inert otherwise."""
+    if os.environ.get(EXIT_ENV) == name:
+        os._exit(70)

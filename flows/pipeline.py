@@ -27,6 +27,7 @@ from flows.archive import ArchivedReport, archive_report, record_delivery, repor
 from flows.faults import pause_point
 from flows.freshness import Freshness, SourcesLate, check_sources
 from flows.ingest.load import FileOutcome, IngestReport, Ingestor
+from flows.ingest.parallel import auto_workers
 from flows.ledger import Claim, SendLedger
 from flows.settings import Settings
 from flows.warehouse.build import BuildResult, build, build_is_current
@@ -77,7 +78,8 @@ def ingest(settings: Settings, paths: Sequence[Path] | None = None, shop_id: str
         pause_point("ingest")  # a file is committed, others may still wait in the inbox
 
     with open_warehouse(settings.warehouse_path, memory_limit=settings.memory_limit) as con:
-        ingestor = Ingestor(con, settings, install_salt(settings.warehouse_path), progress=each_file)
+        ingestor = Ingestor(con, settings, install_salt(settings.warehouse_path), progress=each_file,
+                            workers=settings.ingest_workers or auto_workers())
         try:
             if paths:
                 shop = settings.shop(shop_id) if shop_id else None

@@ -185,6 +185,7 @@ class Settings:
     recipients: tuple[Recipient, ...] = ()
     locale_dirs: tuple[Path, ...] = ()  # the user's translation folders (paths.locales), optional
     memory_limit: str | None = None  # warehouse.memory_limit: DuckDB's memory cap ("1GB"); None: DuckDB's default
+    ingest_workers: int | None = None  # ingest.workers: processes reading files ahead of the writer; None: one per core
 
     @property
     def base_dir(self) -> Path:
@@ -345,7 +346,8 @@ def _expected_sources(section: _Section) -> tuple[str, ...] | None:
 def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
     base = config_path.parent
     top = _Section(data, "", config_path)
-    for key in ("paths", "report", "mail", "shops", "products", "retention", "webhooks", "recipients", "warehouse"):
+    for key in ("paths", "report", "mail", "shops", "products", "retention", "webhooks", "recipients", "warehouse",
+                "ingest"):
         top.used.add(key)
     top.finish()
 
@@ -380,6 +382,17 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
         raise warehouse_section.fail("memory_limit",
                                      f"expected a size such as \"1GB\" or \"512MB\"; got {memory_limit!r}")
     warehouse_section.finish()
+
+    ingest_section = _Section(data.get("ingest"), "ingest", config_path)
+    workers = ingest_section.get("workers", (int, str), "auto")
+    if workers == "auto":
+        ingest_workers = None
+    elif isinstance(workers, int) and not isinstance(workers, bool) and 1 <= workers <= 64:
+        ingest_workers = workers
+    else:
+        raise ingest_section.fail("workers", f'expected "auto" or a number of processes from 1 to 64 '
+                                             f"(1: no workers); got {workers!r}")
+    ingest_section.finish()
 
     report = _Section(data.get("report"), "report", config_path)
     reporting_currency = _currency(report, "reporting_currency", "CNY")
@@ -471,6 +484,7 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
         recipients=recipients,
         locale_dirs=locale_dirs,
         memory_limit=memory_limit,
+        ingest_workers=ingest_workers,
     )
 
 

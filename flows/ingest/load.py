@@ -82,6 +82,7 @@ class FileOutcome:
 class IngestReport:
     run_id: str
     outcomes: list[FileOutcome] = field(default_factory=list)
+    read_ahead: int = 0  # files whose reading a worker process did (flows/ingest/parallel.py)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -616,6 +617,77 @@ def coverage(parsed: ParsedFile, profile: Profile, shop: ShopConfig, file_name: 
 
 
 @dataclass
+class ReadResult:
+    """What reading one file found, before anything is written or moved: the recognised table,
+    its profile match and the parsed rows, or why the file is to be set aside."""
+
+    table: RawTable | None = None
+    match: Match | None = None
+    parsed: ParsedFile | None = None
+    aside: tuple[str, str, Profile | None] | None = None  # (status, message, profile)
+
+
+def scratch_database() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for the fast reader (never the warehouse)."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def read_export(path: Path, data: bytes, shop: ShopConfig, profiles: list[Profile], salt: str,
+                scratch: Callable[[], duckdb.DuckDBPyConnection] | None) -> ReadResult:
+    """Read, recognise and parse one file's bytes; no side effects (the caller writes and moves).
+
+    The fast reader (``scratch`` gives its DuckDB; ``None``: the reference reader only) takes
+    the delimited exports it is sure about; every other file, and every file it hands back, goes
+    to the reference reader."""
+    if scratch is not None:
+        try:
+            fast = open_fast(path, data, profiles)
+        except NotFast:
+            fast = None
+        if fast is not None:
+            try:
+                unfit = _unfit(fast.match.profile, shop)
+                if unfit:
+                    return ReadResult(aside=("refused", unfit, fast.match.profile))
+                try:
+                    parsed = parse_fast(fast, shop, salt, path.name, scratch())
+                    return ReadResult(fast.table, fast.match, parsed)
+                except NotFast:
+                    pass
+                except FileRefused as exc:
+                    return ReadResult(aside=("refused", f"{fast.match.profile.name}: {exc}", fast.match.profile))
+            finally:
+                fast.close()
+    try:
+        table = read_table(path, data)
+    except UnreadableFile as exc:
+        return ReadResult(aside=("unrecognised", str(exc), None))
+    table, match = recognise(table, profiles)
+    if isinstance(match, NoMatch):
+        return ReadResult(aside=("unrecognised", match.explain(), None))
+    unfit = _unfit(match.profile, shop)
+    if unfit:
+        return ReadResult(aside=("refused", unfit, match.profile))
+    try:
+        parsed = parse_rows(table.rows, table.row_numbers, match, shop, salt, path.name,
+                            table.encoding, other_profiles=profiles)
+    except FileRefused as exc:
+        return ReadResult(aside=("refused", f"{match.profile.name}: {exc}", match.profile))
+    return ReadResult(table, match, parsed)
+
+
+def _unfit(profile: Profile, shop: ShopConfig) -> str | None:
+    """Why a recognised export cannot belong to ``shop`` (a Shopify export in a Tmall shop's folder)."""
+    if profile.fits_shop(shop.platform):
+        return None
+    return (f"{profile.name}: this is a {profile.title} file ({', '.join(profile.shop_platforms)}), but "
+            f"shop {shop.id} is a {shop.platform} shop; put it in the inbox folder of the shop it "
+            f"belongs to")
+
+
+@dataclass
 class Ingestor:
     """Loads files for one run into one open warehouse connection (the only writer)."""
 
@@ -626,6 +698,7 @@ class Ingestor:
     profiles: list[Profile] | None = None
     progress: Callable[[FileOutcome], None] | None = None
     fast: bool = True  # big delimited exports through DuckDB (flows/ingest/fast.py); False: reference only
+    workers: int = 1  # processes reading files ahead of this writer (flows/ingest/parallel.py); 1: none
 
     def __post_init__(self) -> None:
         if self.profiles is None:
@@ -642,8 +715,7 @@ class Ingestor:
     # -- public -------------------------------------------------------------------------------
     def ingest_inbox(self) -> IngestReport:
         """Every file in ``inbox/<shop_id>/`` for the configured shops (sorted by name)."""
-        for shop, path in inbox_files(self.settings):
-            self.ingest_file(path, shop, from_inbox=True)
+        self._load([(path, shop, True) for shop, path in inbox_files(self.settings)])
         return self.report
 
     def ingest_paths(self, paths: Iterable[Path], shop: ShopConfig | None = None) -> IngestReport:
@@ -651,15 +723,24 @@ class Ingestor:
 
         Without ``shop``, a file's shop is the inbox folder it is in, or the first folder under a
         given folder when that is named after a shop (a folder of old exports laid out like the
-        inbox: ``old/<shop_id>/…``), or the only shop configured."""
-        for path in paths:
-            for file in given_files(path):
-                target = shop or self._shop_from_folder(file, path) or self._shop_from_path(file)
-                self.ingest_file(file, target, from_inbox=self._in_inbox(file))
+        inbox: ``old/<shop_id>/…``), or the only shop configured. A file whose shop cannot be
+        told stops the run before anything is loaded."""
+        items = [(file, shop or self._shop_from_folder(file, path) or self._shop_from_path(file),
+                  self._in_inbox(file))
+                 for path in paths for file in given_files(path)]
+        self._load(items)
         return self.report
 
-    def ingest_file(self, path: Path, shop: ShopConfig, *, from_inbox: bool) -> FileOutcome:
-        outcome = self._ingest(path, shop, from_inbox)
+    def _load(self, items: list[tuple[Path, ShopConfig, bool]]) -> None:
+        from flows.ingest.parallel import load_files
+
+        load_files(self, items, self.workers)
+
+    def ingest_file(self, path: Path, shop: ShopConfig, *, from_inbox: bool,
+                    prefetched: tuple[str, ReadResult] | None = None) -> FileOutcome:
+        """Load one file in its own transaction. ``prefetched``: (sha256, what reading it found)
+        from a worker; used only when the file's bytes still have that sha256."""
+        outcome = self._ingest(path, shop, from_inbox, prefetched)
         self.report.outcomes.append(outcome)
         if outcome.source_file_id is None:  # loaded files log their event in their own transaction
             self._event(outcome)
@@ -690,7 +771,8 @@ class Ingestor:
         raise FileRefused(f"{path}: which shop is this file for? Put it in inbox/<shop_id>/ or pass "
                           f"--shop (configured: {', '.join(s.id for s in self.settings.shops)})")
 
-    def _ingest(self, path: Path, shop: ShopConfig, from_inbox: bool) -> FileOutcome:
+    def _ingest(self, path: Path, shop: ShopConfig, from_inbox: bool,
+                prefetched: tuple[str, ReadResult] | None = None) -> FileOutcome:
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             return self._set_aside(path, shop, from_inbox, "unrecognised",
                                    f"not an export file type shopreport reads ({', '.join(sorted(SUPPORTED_SUFFIXES))})")
@@ -710,9 +792,11 @@ class Ingestor:
                                f"same bytes already loaded as file #{seen[0]} ({seen[1]}, "
                                f"{seen[2]:%Y-%m-%d %H:%M}); nothing changed")
         try:
-            table, match, parsed = self._read(path, data, shop, from_inbox)
-        except UnreadableFile as exc:
-            return self._set_aside(path, shop, from_inbox, "unrecognised", str(exc))
+            if prefetched is not None and prefetched[0] == sha:  # read by a worker (flows/ingest/parallel.py)
+                self.report.read_ahead += 1
+                table, match, parsed = self._take(prefetched[1], path, shop, from_inbox)
+            else:
+                table, match, parsed = self._read(path, data, shop, from_inbox)
         except _Refused as refused:
             return refused.outcome
         profile = match.profile
@@ -770,55 +854,25 @@ class Ingestor:
 
     def _read(self, path: Path, data: bytes, shop: ShopConfig,
               from_inbox: bool) -> tuple[RawTable, Match, ParsedFile]:
-        """Read, recognise and parse a file: the fast reader when it takes the file, else the
-        reference reader. Raises UnreadableFile, or _Refused with the outcome to report."""
-        if self.fast:
-            try:
-                fast = open_fast(path, data, self.profiles or [])
-            except NotFast:
-                fast = None
-            if fast is not None:
-                try:
-                    self._check_fits(path, shop, fast.match.profile, from_inbox)
-                    parsed = self._parse_fast(fast, path, shop, from_inbox)
-                    if parsed is not None:
-                        return fast.table, fast.match, parsed
-                finally:
-                    fast.close()
-        table = read_table(path, data)
-        table, match = recognise(table, self.profiles or [])
-        if isinstance(match, NoMatch):
-            raise _Refused(self._set_aside(path, shop, from_inbox, "unrecognised", match.explain()))
-        self._check_fits(path, shop, match.profile, from_inbox)
-        try:
-            parsed = parse_rows(table.rows, table.row_numbers, match, shop, self.salt, path.name,
-                                table.encoding, other_profiles=self.profiles)
-        except FileRefused as exc:
-            raise _Refused(self._set_aside(path, shop, from_inbox, "refused",
-                                           f"{match.profile.name}: {exc}", profile=match.profile)) from exc
-        return table, match, parsed
+        """Read, recognise and parse a file (:func:`read_export`). Raises _Refused with the
+        outcome to report when the file was set aside."""
+        result = read_export(path, data, shop, self.profiles or [], self.salt,
+                             self._scratch_db if self.fast else None)
+        return self._take(result, path, shop, from_inbox)
 
-    def _parse_fast(self, fast: FastFile, path: Path, shop: ShopConfig, from_inbox: bool) -> ParsedFile | None:
-        if self._scratch is None:  # one in-memory database for the run's files (~30 ms each saved)
-            self._scratch = duckdb.connect(config={"autoinstall_known_extensions": False,
-                                                   "autoload_known_extensions": False})
-            self._scratch.execute("set TimeZone = 'UTC'")
-        try:
-            return parse_fast(fast, shop, self.salt, path.name, self._scratch)
-        except NotFast:
-            return None
-        except FileRefused as exc:
-            raise _Refused(self._set_aside(path, shop, from_inbox,
-                                           "refused", f"{fast.match.profile.name}: {exc}",
-                                           profile=fast.match.profile)) from exc
+    def _take(self, result: "ReadResult", path: Path, shop: ShopConfig,
+              from_inbox: bool) -> tuple[RawTable, Match, ParsedFile]:
+        if result.aside is not None:
+            status, message, profile = result.aside
+            raise _Refused(self._set_aside(path, shop, from_inbox, status, message, profile=profile))
+        assert result.table is not None and result.match is not None and result.parsed is not None
+        return result.table, result.match, result.parsed
 
-    def _check_fits(self, path: Path, shop: ShopConfig, profile: Profile, from_inbox: bool) -> None:
-        if not profile.fits_shop(shop.platform):
-            raise _Refused(self._set_aside(
-                path, shop, from_inbox, "refused",
-                f"{profile.name}: this is a {profile.title} file ({', '.join(profile.shop_platforms)}), but "
-                f"shop {shop.id} is a {shop.platform} shop; put it in the inbox folder of the shop it "
-                f"belongs to", profile=profile))
+    def _scratch_db(self) -> duckdb.DuckDBPyConnection:
+        """The fast reader's in-memory database, one for the run's files (~30 ms each saved)."""
+        if self._scratch is None:
+            self._scratch = scratch_database()
+        return self._scratch
 
     def _land(self, path: Path, data: bytes, sha: str, shop: ShopConfig) -> Path:
         """Keep the original bytes: landing/<shop>/<yyyy-mm>/<sha12>_<name> (written atomically)."""

@@ -1,0 +1,136 @@
+"""Reading ahead in worker processes (flows/ingest/parallel.py) loads what a serial run loads.
+
+Two copies of one inbox (good exports of five platforms, a duplicate, files that are refused or
+unrecognised, cells that are rejected) are ingested through ``pipeline.ingest``: one with
+``[ingest] workers = 1``, one with 2 worker processes. Every table the ingest writes, every
+outcome and what was left in the inbox must be the same, and the workers must have read the files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from flows import pipeline
+from flows.faults import EXIT_ENV
+from flows.ingest.parallel import MIN_FILES
+from flows.ingest.profiles import CANONICAL
+from flows.settings import ConfigError, load_settings
+from flows.warehouse.db import open_warehouse
+from tests.ingest.conftest import BAD_INPUTS, EXPORTS, write_project
+
+INBOX = {  # shop → files (from tests/fixtures/exports unless under bad_inputs/)
+    "tmall_flagship": ["ExportOrderList_2026-11-22.csv", "ExportOrderList_2026-11-23.csv",
+                       "【生意参谋平台】流量来源_2026-11-21_2026-11-22.csv", "计划报表_20261123_073000.csv",
+                       "【生意参谋平台】商品_全部_2026-11-22_2026-11-22.xls",
+                       "bad_inputs/unknown_status_ExportOrderList_2026-11-22.csv",
+                       "bad_inputs/amounts_negative_nan_huge_ExportOrderList_2026-11-22.csv",
+                       "bad_inputs/binary_garbage.csv", "unknown_export.csv",
+                       "orders_export_2026-11-22.csv"],  # a Shopify export in a Tmall shop's folder
+    "shopify_us": ["orders_export_2026-11-22.csv", "Campaign_report_2026-11-22.csv",
+                   "sessions_over_time_2026-11-22.csv", "Meta-Ads-Campaigns-2026-11-22.csv",
+                   "bad_inputs/shopify_missing_paid_at.csv"],
+    "jd_pop": ["jd_orders_2026-11-22.csv", "京准通_SKU_2026-11-22.csv"],
+    "pdd_shop": ["pdd_orders_2026-11-22.csv"],
+    "douyin_shop": ["douyin_orders_2026-11-22.csv", "千川_计划_2026-11-22.csv"],
+}
+TABLES = {  # table → its order (the ingest's own columns that differ between runs are left out)
+    "source_files": "source_file_id",
+    **{f"raw_{entity}": "source_file_id, source_row" for entity in CANONICAL},
+    "rejects": "source_file_id, source_row, column_name",
+}
+VARYING = {"run_id", "loaded_at", "landing_path", "event_at"}
+
+
+def fill_inbox(settings) -> int:
+    count = 0
+    for shop, names in INBOX.items():
+        for name in names:
+            source = BAD_INPUTS / name.split("/", 1)[1] if name.startswith("bad_inputs/") else EXPORTS / name
+            shutil.copyfile(source, settings.inbox_dir / shop / source.name)
+            count += 1
+    # the same bytes again under another name: loaded once, the copy is a duplicate
+    shutil.copyfile(EXPORTS / "jd_orders_2026-11-22.csv", settings.inbox_dir / "jd_pop" / "jd_orders (1).csv")
+    return count + 1
+
+
+def snapshot(settings, report) -> dict:
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        tables = {}
+        for table, order in TABLES.items():
+            frame = con.execute(f"select * from {table} order by {order}").df()
+            tables[table] = frame.drop(columns=[c for c in frame.columns if c in VARYING])
+        events = con.execute("select shop_id, file_name, level, message from ingest_events "
+                             "order by shop_id, file_name, message").df()
+    outcomes = [(o.path.name, o.shop_id, o.status, o.message, o.profile, o.source_file_id, o.rows_read,
+                 o.rows_loaded, o.rows_rejected) for o in report.outcomes]
+    left = sorted(str(p.relative_to(settings.inbox_dir)) for p in settings.inbox_dir.rglob("*") if p.is_file())
+    reasons = {str(p.relative_to(settings.inbox_dir)): p.read_text(encoding="utf-8")
+               for p in settings.inbox_dir.rglob("*.reason.txt")}
+    return {"tables": tables, "events": events, "outcomes": outcomes, "left": left, "reasons": reasons}
+
+
+def ingest(root: Path, workers: int):
+    settings = dataclasses.replace(write_project(root), ingest_workers=workers)
+    files = fill_inbox(settings)
+    assert files >= MIN_FILES, "enough files for the workers to start"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHOPREPORT_SALT", "one salt for both warehouses")  # buyer keys comparable
+        report = pipeline.ingest(settings)
+    return settings, report, files
+
+
+def assert_same(serial: dict, parallel: dict) -> None:
+    for table, frame in serial["tables"].items():
+        pd.testing.assert_frame_equal(parallel["tables"][table], frame, obj=table)
+    pd.testing.assert_frame_equal(parallel["events"], serial["events"], obj="ingest_events")
+    assert parallel["outcomes"] == serial["outcomes"]
+    assert parallel["left"] == serial["left"]
+    assert parallel["reasons"] == serial["reasons"]
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    settings, report, files = ingest(tmp_path_factory.mktemp("serial"), workers=1)
+    assert report.read_ahead == 0
+    return snapshot(settings, report), report, files
+
+
+def test_workers_load_what_a_serial_run_loads(serial, tmp_path):
+    expected, serial_report, files = serial
+    statuses = {status: serial_report.count(status) for status in ("loaded", "duplicate", "refused", "unrecognised")}
+    assert statuses["loaded"] >= 12 and statuses["duplicate"] == 1 and statuses["unrecognised"] >= 2
+    assert statuses["refused"] >= 1 and sum(statuses.values()) == files
+    assert len(expected["tables"]["rejects"]) > 0, "the fixture set has rejected cells"
+
+    settings, report, _ = ingest(tmp_path, workers=2)
+    assert_same(expected, snapshot(settings, report))
+    # every file but the one the writer skips before reading (none here: all are small) was read ahead;
+    # a duplicate is read by a worker too, but its result is not used
+    read_here = files - report.count("duplicate")
+    assert report.read_ahead == read_here, f"{report.read_ahead} of {read_here} files read by the workers"
+
+
+def test_a_worker_that_dies_leaves_its_files_to_the_writer(serial, tmp_path, monkeypatch):
+    expected, _, _ = serial
+    monkeypatch.setenv(EXIT_ENV, "read_ahead")  # every worker ends at its first file
+    settings, report, _ = ingest(tmp_path, workers=2)
+    assert report.read_ahead == 0
+    assert_same(expected, snapshot(settings, report))
+
+
+@pytest.mark.parametrize("value, ok", [('"auto"', None), ("1", 1), ("3", 3), ("0", "workers"),
+                                       ('"two"', "workers"), ("true", "workers")])
+def test_ingest_workers_setting(tmp_path, value, ok):
+    settings = write_project(tmp_path)
+    config = settings.config_path
+    config.write_text(config.read_text(encoding="utf-8") + f"\n[ingest]\nworkers = {value}\n", encoding="utf-8")
+    if ok == "workers":
+        with pytest.raises(ConfigError, match=r"\[ingest\]|ingest"):
+            load_settings(config)
+    else:
+        assert load_settings(config).ingest_workers == ok
