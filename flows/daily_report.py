@@ -67,6 +67,8 @@ def build_task(settings: Settings, if_changed: bool = False, full: bool = False)
         return result
     print(f"built {len(result.models)} models ({result.mode}) in {result.seconds:.1f}s; "
           f"{len(result.warnings)} warning check(s)")
+    for note in result.notes:
+        print(f"build: {note}")
     for warning in result.warnings:
         print(f"warning: {warning.line()}")
     return result

@@ -185,11 +185,22 @@ class Settings:
     recipients: tuple[Recipient, ...] = ()
     locale_dirs: tuple[Path, ...] = ()  # the user's translation folders (paths.locales), optional
     memory_limit: str | None = None  # warehouse.memory_limit: DuckDB's memory cap ("1GB"); None: DuckDB's default
+    incremental_memory_limit: str | None = "256MB"  # warehouse.incremental_memory_limit; None: memory_limit
     ingest_workers: int | None = None  # ingest.workers: processes reading files ahead of the writer; None: one per core
 
     @property
     def base_dir(self) -> Path:
         return self.config_path.parent
+
+    @property
+    def incremental_build_limit(self) -> str | None:
+        """The memory limit of an incremental build: ``incremental_memory_limit`` when it is
+        below ``memory_limit`` (or no ``memory_limit`` is set), else none of its own."""
+        if not self.incremental_memory_limit:
+            return None
+        if self.memory_limit and size_bytes(self.memory_limit) <= size_bytes(self.incremental_memory_limit):
+            return None
+        return self.incremental_memory_limit
 
     @property
     def send_ledger_path(self) -> Path:
@@ -332,6 +343,27 @@ def _positive_seconds(section: _Section, key: str, default: float) -> float:
     return value
 
 
+_UNITS = {"kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
+          "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
+
+
+def size_bytes(size: str) -> float:
+    """``"1.5GB"`` → bytes (DuckDB's units: KB = 1000, KiB = 1024)."""
+    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)", size.strip()).groups()
+    return float(number) * _UNITS[unit.lower()]
+
+
+def _size(section: _Section, key: str, default: str, none: str | None = None) -> str | None:
+    """A DuckDB memory size ("1GB", "512MB"); ``none`` (when given) or empty: no size."""
+    value = section.get(key, str, default).strip()
+    if not value or (none is not None and value.lower() == none):
+        return None
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
+        alternatives = f' or "{none}"' if none else ""
+        raise section.fail(key, f"expected a size such as \"1GB\" or \"512MB\"{alternatives}; got {value!r}")
+    return value
+
+
 def _expected_sources(section: _Section) -> tuple[str, ...] | None:
     value = section.get("expected_sources", list, None)
     if value is None:
@@ -377,10 +409,8 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
     paths.finish()
 
     warehouse_section = _Section(data.get("warehouse"), "warehouse", config_path)
-    memory_limit = warehouse_section.get("memory_limit", str, "").strip() or None
-    if memory_limit and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory_limit, re.IGNORECASE):
-        raise warehouse_section.fail("memory_limit",
-                                     f"expected a size such as \"1GB\" or \"512MB\"; got {memory_limit!r}")
+    memory_limit = _size(warehouse_section, "memory_limit", "")
+    incremental_memory_limit = _size(warehouse_section, "incremental_memory_limit", "256MB", none="none")
     warehouse_section.finish()
 
     ingest_section = _Section(data.get("ingest"), "ingest", config_path)
@@ -485,6 +515,7 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
         locale_dirs=locale_dirs,
         memory_limit=memory_limit,
         ingest_workers=ingest_workers,
+        incremental_memory_limit=incremental_memory_limit,
     )
 
 

@@ -149,3 +149,28 @@ def test_a_language_becomes_available_with_a_translation_file(tmp_path):
     (locales / "zh-TW.toml").write_bytes((LOCALES_DIR / "zh-CN.toml").read_bytes())
     s = load_settings(write(tmp_path, config))
     assert s.language == "zh-TW" and s.locale_dirs == (locales,)
+
+
+@pytest.mark.parametrize("section, incremental, ingest_workers", [
+    ("", "256MB", None),
+    ('[warehouse]\nincremental_memory_limit = "128MB"\n', "128MB", None),
+    ('[warehouse]\nincremental_memory_limit = "none"\n', None, None),
+    ('[warehouse]\nmemory_limit = "1GB"\nincremental_memory_limit = "2GB"\n', None, None),  # not above the cap
+    ('[warehouse]\nmemory_limit = "200MB"\n', None, None),  # the cap is below the default: the cap only
+    ('[warehouse]\nmemory_limit = "2GiB"\n[ingest]\nworkers = 3\n', "256MB", 3),
+])
+def test_warehouse_memory_and_ingest_workers(tmp_path, section, incremental, ingest_workers):
+    s = load_settings(write(tmp_path, GOOD + section))
+    assert s.incremental_build_limit == incremental
+    assert s.ingest_workers == ingest_workers
+
+
+@pytest.mark.parametrize("section, key", [
+    ('[warehouse]\nincremental_memory_limit = "a lot"\n', "warehouse.incremental_memory_limit"),
+    ('[warehouse]\nmemory_limit = "none"\n', "warehouse.memory_limit"),
+    ("[ingest]\nworkers = 0\n", "ingest.workers"),
+    ("[ingest]\nthreads = 2\n", "ingest.threads"),
+])
+def test_warehouse_and_ingest_mistakes_name_the_key(tmp_path, section, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        load_settings(write(tmp_path, GOOD + section))

@@ -105,6 +105,7 @@ class BuildResult:
     skipped: bool = False  # nothing changed since the last build (see build_is_current)
     mode: str = "full"  # full | incremental
     refreshed: dict[str, str] = field(default_factory=dict)  # model -> how it was brought up to date
+    notes: list[str] = field(default_factory=list)  # what the build log should say besides the models
 
     @property
     def warnings(self) -> list[CheckResult]:
@@ -335,6 +336,40 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TR
     if mode not in BUILD_MODES:
         raise ValueError(f"build mode is one of {', '.join(BUILD_MODES)}; got {mode!r}")
     started = time.perf_counter()
+    limit = settings.incremental_build_limit if mode != "full" else None
+    if not limit:
+        return _build(con, settings, root, progress, mode, started)
+    configured = settings.memory_limit or con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+    restore = f"set memory_limit = '{settings.memory_limit}'" if settings.memory_limit else "reset memory_limit"
+    try:
+        return _build(con, settings, root, progress, mode, started, memory_limit=limit)
+    except (BuildFailed, duckdb.Error) as exc:
+        if not _out_of_memory(exc):
+            raise
+        # the build rolled back; the whole of it again, under the warehouse's own limit
+        con.execute(restore)
+        result = _build(con, settings, root, progress, mode, started)
+        result.notes.append(f"the incremental build needed more than warehouse.incremental_memory_limit "
+                            f"({limit}); built again under the warehouse's memory limit ({configured})")
+        return result
+    finally:
+        con.execute(restore)
+
+
+def _out_of_memory(exc: BaseException | None) -> bool:
+    """Whether DuckDB ran out of memory somewhere in ``exc``'s chain."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _build(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path,
+           progress: Callable[[str], None] | None, mode: str, started: float,
+           memory_limit: str | None = None) -> BuildResult:
     models = load_models(root)
     config_hash = transforms_config_hash(settings, root)
     state = read_build_state(con)
@@ -342,6 +377,8 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TR
     incremental = (mode != "full" and state is not None and state.transforms_sha256 == config_hash
                    and files.seen_unchanged(state))
     result = BuildResult(mode="incremental" if incremental else "full")
+    if incremental and memory_limit:  # a morning's refresh: small, spilling to disk if ever more
+        con.execute(f"set memory_limit = '{memory_limit}'")
     con.execute("begin transaction")
     try:
         write_seeds(con, settings)

@@ -418,11 +418,9 @@ class IncrementalRefresh:
         for name, query in filters:
             table = f"\"{self.catalog}\".main.{name}"
             self.con.execute(f"create or replace temp view {name} as " + query.format(table=table))
-        try:
-            yield
-        finally:
-            for name, _ in filters:
-                self.con.execute(f"drop view if exists temp.main.{name}")
+        yield  # on an error the build rolls back, which drops the views (and a drop would fail)
+        for name, _ in filters:
+            self.con.execute(f"drop view if exists temp.main.{name}")
 
     def _temp(self, name: str) -> str:
         self.temp_tables.append(name)

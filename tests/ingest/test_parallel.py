@@ -19,7 +19,6 @@ from flows import pipeline
 from flows.faults import EXIT_ENV
 from flows.ingest.parallel import MIN_FILES
 from flows.ingest.profiles import CANONICAL
-from flows.settings import ConfigError, load_settings
 from flows.warehouse.db import open_warehouse
 from tests.ingest.conftest import BAD_INPUTS, EXPORTS, write_project
 
@@ -121,16 +120,3 @@ def test_a_worker_that_dies_leaves_its_files_to_the_writer(serial, tmp_path, mon
     settings, report, _ = ingest(tmp_path, workers=2)
     assert report.read_ahead == 0
     assert_same(expected, snapshot(settings, report))
-
-
-@pytest.mark.parametrize("value, ok", [('"auto"', None), ("1", 1), ("3", 3), ("0", "workers"),
-                                       ('"two"', "workers"), ("true", "workers")])
-def test_ingest_workers_setting(tmp_path, value, ok):
-    settings = write_project(tmp_path)
-    config = settings.config_path
-    config.write_text(config.read_text(encoding="utf-8") + f"\n[ingest]\nworkers = {value}\n", encoding="utf-8")
-    if ok == "workers":
-        with pytest.raises(ConfigError, match=r"\[ingest\]|ingest"):
-            load_settings(config)
-    else:
-        assert load_settings(config).ingest_workers == ok

@@ -306,3 +306,18 @@ def test_a_new_product_and_a_new_title_reach_every_day_of_the_product(held_back_
                             "where shop_id = 'shopify_us' and product_key = ?", [NEW_SKU]).fetchall()[0]
     assert titles == [(RENAMED_TITLE,)]
     assert first == (PRODUCTS_DAY, DEMO_END, 1)
+
+
+def test_an_incremental_build_over_its_memory_limit_is_built_again_under_the_warehouse_limit(held_back_demo, tmp_path):
+    """warehouse.incremental_memory_limit bounds a morning's build; one that needs more rolls
+    back and runs again under the warehouse's own limit, with the same result."""
+    settings, held = copy_demo(held_back_demo[0], tmp_path / "demo")
+    tight = dataclasses.replace(settings, incremental_memory_limit="1MB")
+    load(tight, held[LATE_REFUND_DAY])
+    with open_warehouse(tight.warehouse_path) as con:
+        before = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+        result = build(con, tight)
+        assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] == before
+    assert result.mode == "incremental"
+    assert len(result.notes) == 1 and "incremental_memory_limit (1MB)" in result.notes[0], result.notes
+    assert differing_models(tight.warehouse_path, full_rebuild_copy(tight, tmp_path / "full.duckdb")) == {}
