@@ -89,6 +89,25 @@ def run_process(cmd: list[str], cwd: Path | None = None, env: dict | None = None
     return wall, usage.ru_maxrss / 1024, text
 
 
+def ensure_dataset_apart(out: Path, lines_per_year: int, shops: int, years: int, log) -> tuple[Path, dict]:
+    """:func:`ensure_dataset`, the writing done in a child process. Writing a dataset grows a
+    process by gigabytes at 10M lines, and Linux carries a process's high-water RSS over fork and
+    exec into its child's ``ru_maxrss``: every process started afterwards would report at least
+    that as its peak."""
+    code = (f"from pathlib import Path\nfrom bench.dataset import ensure_dataset\n"
+            f"ensure_dataset(Path({str(out)!r}), {lines_per_year}, {shops}, {years})")
+    _, _, text = run_process([python(), "-c", code], env=child_env(), log=out / "dataset.log")
+    for line in text.splitlines():
+        log(line)
+    return ensure_dataset(out, lines_per_year, shops, years, log=log)  # written: reads its manifest
+
+
+def own_rss_mb() -> float:
+    """This process's resident memory now (the floor of every child's reported peak)."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
 def child_env(prefect_home: Path | None = None) -> dict:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PREFECT_", "SHOPREPORT_"))}  # no heartbeats setting, no server URL
@@ -302,7 +321,7 @@ def bench_size(args, lines_per_year: int, years: int, log,
     out: Path = args.out
     size = f"{lines_per_year / 1e6:g}M/yr × {years}y"
     log(f"\n== {size}, {args.shops} shops ==")
-    data, manifest = ensure_dataset(out, lines_per_year, args.shops, years, log=log)
+    data, manifest = ensure_dataset_apart(out, lines_per_year, args.shops, years, log)
     work = out / f"work-{data.name.removeprefix('data-')}"
     work.mkdir(parents=True, exist_ok=True)
     scope = manifest["shops"][0]["id"]
@@ -498,6 +517,8 @@ def main(argv: list[str] | None = None) -> int:
                  if not problems else "Agreement: FAILED\n\n" + "\n".join(f"- {p}" for p in problems))
     text = (f"# shopreport end-to-end benchmark\n\n`{' '.join(['bench/bench.py', *(argv or sys.argv[1:])])}`\n\n"
             f"{result}\n{agreement}\n\nMachine: {machine()}\n")
+    text += (f"\nThe benchmark process itself held {own_rss_mb():.0f} MB at the end (a child's peak RSS "
+             f"cannot read lower than its parent's RSS when it was started).\n")
     (args.out / "result.md").write_text(text, encoding="utf-8")
     log("\n" + result + "\n" + agreement + f"\n\nwritten to {args.out / 'result.md'}")
     return 1 if problems else 0
