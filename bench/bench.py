@@ -132,7 +132,7 @@ def child(mode: str, project: Path) -> None:
     built = time.perf_counter()
     bad = report.count("refused") + report.count("unrecognised")
     print(json.dumps({"ingest": ingested - start, "build": built - ingested, "bad_files": bad,
-                      "summary": report.summary(), "models": len(result.models)}))
+                      "summary": report.summary(), "models": len(result.models), "notes": result.notes}))
 
 
 def python() -> str:
@@ -385,6 +385,8 @@ def bench_size(args, lines_per_year: int, years: int, log,
         steps["(b) morning data: ingest + build"].rss_mb.append(rss)
         log(f"  morning data {i + 1}: ingest {timings['ingest']:.2f}s + build {timings['build']:.2f}s "
             f"({wall:.1f}s wall with imports), {rss:.0f} MB; {timings['summary']}")
+        for note in timings.get("notes", []):
+            log(f"    build: {note}")
         if args.no_cli:
             continue
 
