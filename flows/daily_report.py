@@ -42,9 +42,13 @@ def ingest_task(settings: Settings, paths: list[str] | None = None, shop_id: str
             step(outcome.path.name)
 
         report = pipeline.ingest(settings, given, shop_id, progress=each_file)
+    _print_ingest(report)
+    return report
+
+
+def _print_ingest(report) -> None:
     workers = f"; {report.read_ahead} read ahead by worker processes" if report.read_ahead else ""
     print(f"ingest: {report.summary()}{workers}")
-    return report
 
 
 def _print_outcome(outcome) -> None:
@@ -78,7 +82,7 @@ def build_task(settings: Settings, if_changed: bool = False, full: bool = False)
 def freshness_task(settings: Settings, scope_dates: dict[str, dt.date], ingest_inbox: bool,
                    wait: bool) -> Freshness:
     freshness = pipeline.gate_sources(settings, scope_dates, ingest_inbox=ingest_inbox, wait=wait,
-                                      progress=_print_outcome)
+                                      progress=_print_outcome, ingested=_print_ingest)
     print(f"freshness: {freshness.summary()}")
     return freshness
 

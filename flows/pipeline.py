@@ -135,11 +135,15 @@ def check_freshness(settings: Settings, scope_dates: dict[str, dt.date],
 
 def gate_sources(settings: Settings, scope_dates: dict[str, dt.date], *, ingest_inbox: bool = True,
                  wait: bool = True, progress: Callable[[FileOutcome], None] | None = None,
+                 ingested: Callable[[IngestReport], None] | None = None,
                  now: dt.datetime | None = None) -> Freshness:
-    """Load the inbox (when asked) and check freshness; raise :class:`SourcesLate` while expected
-    sources are missing and the cutoff has not passed (``wait``), so the caller tries again."""
+    """Load the inbox (when asked; ``ingested`` is given the ingest's report) and check freshness;
+    raise :class:`SourcesLate` while expected sources are missing and the cutoff has not passed
+    (``wait``), so the caller tries again."""
     if ingest_inbox:
-        ingest(settings, progress=progress)
+        report = ingest(settings, progress=progress)
+        if ingested:
+            ingested(report)
     freshness = check_freshness(settings, scope_dates, now)
     if wait and not freshness.complete and not freshness.past_cutoff:
         raise SourcesLate(freshness)
