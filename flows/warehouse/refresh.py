@@ -77,6 +77,7 @@ class Refresh:
     lookback_ranges: tuple[tuple[str, str], ...] = ()  # ranges sized by the configuration ("0..7 * baseline_weeks")
     cluster_by: tuple[str, ...] = ()  # the order a full build writes the table in
     by_key: bool = False  # partition_by is a list of key columns (else one date column)
+    by_shop: bool = False  # a date model whose rows of a shop and day read that shop's rows only
 
     @property
     def order_by(self) -> str:
@@ -101,7 +102,7 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
         raise RefreshError(f"{name}: materialized is 'table' or 'incremental'; got {materialized!r}")
     spec = doc.get("incremental") or {}
     unknown = set(spec) - {"partition_by", "append", "grain", "lookback_days", "narrow_inputs",
-                           "unaffected_by", "whole_inputs", "cluster_by"}
+                           "unaffected_by", "whole_inputs", "cluster_by", "by_shop"}
     if unknown:
         raise RefreshError(f"{name}: unknown incremental setting(s) {', '.join(sorted(unknown))}")
     partition_by = spec.get("partition_by")
@@ -118,13 +119,16 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
                       narrow_inputs=tuple(spec.get("narrow_inputs") or ()),
                       unaffected_by=tuple(spec.get("unaffected_by") or ()),
                       whole_inputs=tuple(spec.get("whole_inputs") or ()),
-                      cluster_by=_columns_of(spec.get("cluster_by")), by_key=by_key)
+                      cluster_by=_columns_of(spec.get("cluster_by")), by_key=by_key,
+                      by_shop=bool(spec.get("by_shop", False)))
     if refresh.append and partition_by != ("source_file_id",):
         raise RefreshError(f"{name}: append models are partitioned by source_file_id")
     if refresh.narrow_inputs and refresh.kind != "key":
         raise RefreshError(f"{name}: narrow_inputs is for key-partitioned models")
     if refresh.whole_inputs and refresh.kind != "date":
         raise RefreshError(f"{name}: whole_inputs is for date-partitioned models")
+    if refresh.by_shop and refresh.kind != "date":
+        raise RefreshError(f"{name}: by_shop is for date-partitioned models (a key model lists shop_id in its key)")
     return refresh
 
 
@@ -183,6 +187,7 @@ def business_date_columns(name: str, doc: dict) -> tuple[tuple[str, str], ...]:
 # the incremental build
 # ----------------------------------------------------------------------------------------------
 
+SHOP = "shop_id"  # the column a by-shop date model and its inputs name their shop by
 NOTHING = "nothing"  # a table's change: nothing changed
 EVERYTHING = "everything"  # a table's change: unknown, treat every row as changed
 
@@ -225,6 +230,10 @@ class IncrementalRefresh:
         if refresh is not None and refresh.kind == "key":
             partitions = self._changed_keys_sql(refresh, inputs)
         if refresh is not None and refresh.kind == "date":
+            shop_dates = self._changed_dates_sql(inputs, by_shop=True) if refresh.by_shop else None
+            if shop_dates is not None:
+                return self._refresh_partitions(
+                    model, partitions_sql(refresh, shop_dates, self._lookbacks(refresh), by_shop=True), by_shop=True)
             dates = self._changed_dates_sql(inputs)
             partitions = None if dates is None else partitions_sql(refresh, dates, self._lookbacks(refresh))
         if partitions is None:
@@ -254,14 +263,14 @@ class IncrementalRefresh:
         self.changes[model.name] = new if count else NOTHING
         return f"appended {count} row(s)"
 
-    def _refresh_partitions(self, model: Model, partitions: str) -> str:
-        columns = model.refresh.partition_by
+    def _refresh_partitions(self, model: Model, partitions: str, by_shop: bool = False) -> str:
+        columns = (SHOP, *model.refresh.partition_by) if by_shop else model.refresh.partition_by
         parts = self._temp(f"_parts__{model.name}")
         old, new = self._temp(f"_old__{model.name}"), self._temp(f"_new__{model.name}")
         self.con.execute(f"create or replace temp table {parts} as {partitions}")
         match = " and ".join(f"{{t}}.{c} = {parts}.{c}" for c in columns)
         if model.refresh.kind == "date":
-            narrowed = self._date_narrowed_inputs(model, parts)
+            narrowed = self._date_narrowed_inputs(model, parts, by_shop)
         else:
             narrow = f"select t.* from {{table}} as t semi join {parts} on " + match.format(t="t")
             narrowed = [(name, narrow) for name in model.refresh.narrow_inputs]
@@ -296,9 +305,12 @@ class IncrementalRefresh:
             self.changes[model.name] = changed
         else:
             self.changes[model.name] = self._diff(model.name, old, new)
+        if by_shop:
+            shops = self.con.execute(f"select count(distinct {SHOP}) from {parts}").fetchall()[0][0]
+            return f"{self._count(parts)} partition(s) of {shops} shop(s)"
         return f"{self._count(parts)} partition(s)"
 
-    def _date_narrowed_inputs(self, model: Model, parts: str) -> list[tuple[str, str]]:
+    def _date_narrowed_inputs(self, model: Model, parts: str, by_shop: bool = False) -> list[tuple[str, str]]:
         """A date model's partition D reads input dates D - k (k in ``lookback_days``; a week
         partition stands for its seven days): shadow every input that has business dates by its
         rows on those dates, so that the SQL reads days, not history. Inputs in ``whole_inputs``
@@ -308,8 +320,9 @@ class IncrementalRefresh:
         days = "0" if refresh.grain == "day" else "0, 1, 2, 3, 4, 5, 6"
         offsets = ", ".join(f"({k})" for k in self._lookbacks(refresh))
         needed = self._temp(f"_days__{model.name}")
+        shop = f"p.{SHOP} as n_shop, " if by_shop else ""
         self.con.execute(f"create or replace temp table {needed} as "
-                         f"select distinct (p.{column} + w.j - o.k)::date as d from {parts} as p "
+                         f"select distinct {shop}(p.{column} + w.j - o.k)::date as d from {parts} as p "
                          f"cross join (select unnest([{days}]) as j) as w "
                          f"cross join (values {offsets}) as o (k)")
         narrowed = []
@@ -317,12 +330,18 @@ class IncrementalRefresh:
             ranges = self._business_dates(name)
             if name in refresh.whole_inputs or not ranges:
                 continue
+            # a by-shop partition reads its own shop's rows of an input that has shops
+            same_shop = by_shop and SHOP in self._columns(name)
             conditions = []
             for first, last in ranges:
-                if first == last:
+                if first == last and same_shop:
+                    conditions.append(f"(t.{SHOP}, ({first})) in (select n_shop, d from {needed})")
+                elif first == last:
                     conditions.append(f"({first}) in (select d from {needed})")
-                else:  # the only column of {needed} is d: the others are the row's
-                    conditions.append(f"exists (select 1 from {needed} as n where n.d between ({first}) and ({last}))")
+                else:  # {needed}'s columns are d and n_shop: the others are the row's
+                    shop_match = f"n.n_shop = t.{SHOP} and " if same_shop else ""
+                    conditions.append(f"exists (select 1 from {needed} as n where {shop_match}"
+                                      f"n.d between ({first}) and ({last}))")
             narrowed.append((name, "select t.* from {table} as t where " + " or ".join(conditions)))
         return narrowed
 
@@ -380,18 +399,20 @@ class IncrementalRefresh:
             parts.append(f"select distinct {keys} from {state}")
         return " union ".join(parts)
 
-    def _changed_dates_sql(self, inputs: list[str]) -> str | None:
-        """The business dates of every input's changed rows; None when a change has none."""
+    def _changed_dates_sql(self, inputs: list[str], by_shop: bool = False) -> str | None:
+        """The business dates of every input's changed rows (with ``by_shop``, their shops and
+        dates); None when a change has none (or, by shop, no shop)."""
         parts = []
         for name in inputs:
             state = self.changes.get(name, NOTHING)
             if state == NOTHING:
                 continue
             ranges = self._business_dates(name)
-            if state == EVERYTHING or not ranges:
+            if state == EVERYTHING or not ranges or (by_shop and SHOP not in self._columns(state)):
                 return None
+            shop = f"{SHOP}, " if by_shop else ""
             for first, last in ranges:
-                parts.append(f"select unnest(generate_series(({first})::date, ({last})::date, "
+                parts.append(f"select {shop}unnest(generate_series(({first})::date, ({last})::date, "
                              f"interval 1 day))::date as d from {state} "
                              f"where ({first}) is not null and ({last}) is not null")
         return " union ".join(parts)
@@ -433,16 +454,19 @@ class IncrementalRefresh:
         return {row[0] for row in self.con.execute(f"select * from {table} limit 0").description}
 
 
-def partitions_sql(refresh: Refresh, dates_sql: str, lookbacks: tuple[int, ...] | None = None) -> str:
+def partitions_sql(refresh: Refresh, dates_sql: str, lookbacks: tuple[int, ...] | None = None,
+                   by_shop: bool = False) -> str:
     """The partition values to refresh: the changed business dates moved forward by every
-    lookback offset (input date d is read by the rows of d + k), as days and/or Mondays."""
+    lookback offset (input date d is read by the rows of d + k), as days and/or Mondays; with
+    ``by_shop``, each with the shop of the changed row (``dates_sql`` gives shop_id and d)."""
     offsets = ", ".join(f"({k})" for k in (refresh.lookback_days if lookbacks is None else lookbacks))
-    shifted = (f"select distinct changed.d + offsets.k as d from ({dates_sql}) as changed "
-               f"cross join (values {offsets}) as offsets (k)")
+    shop = f"{SHOP}, " if by_shop else ""
+    shifted = (f"select distinct {shop.replace(SHOP, 'changed.' + SHOP)}changed.d + offsets.k as d "
+               f"from ({dates_sql}) as changed cross join (values {offsets}) as offsets (k)")
     column = refresh.partition_by[0]
-    mondays = f"select distinct date_trunc('week', d)::date as {column} from ({shifted})"
+    mondays = f"select distinct {shop}date_trunc('week', d)::date as {column} from ({shifted})"
     if refresh.grain == "day":
-        return f"select distinct d as {column} from ({shifted})"
+        return f"select distinct {shop}d as {column} from ({shifted})"
     if refresh.grain == "week":
         return mondays
-    return f"select d as {column} from ({shifted}) union {mondays}"
+    return f"select {shop}d as {column} from ({shifted}) union {mondays}"

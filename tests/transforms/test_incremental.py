@@ -225,7 +225,8 @@ def test_several_files_at_once_and_random_split_points_equal_a_full_rebuild(held
 
 def test_one_shop_at_a_time_refreshes_only_that_shop_and_equals_a_full_rebuild(held_back_demo, tmp_path):
     """A morning run for one shop loads only its files: the per-shop models (cohorts, product
-    lifecycle, products) refresh that shop alone, and the other shops' rows stay right."""
+    lifecycle, products) and the by-shop date marts refresh that shop alone, and the other
+    shops' rows stay right."""
     settings, held = copy_demo(held_back_demo[0], tmp_path / "demo")
     per_shop = [d.name for d in (tmp_path / "demo" / "aside" / min(held).isoformat()).iterdir()]
     assert len(per_shop) >= 2
@@ -240,6 +241,9 @@ def test_one_shop_at_a_time_refreshes_only_that_shop_and_equals_a_full_rebuild(h
             assert result.mode == "incremental", (day, shop)
             for model in ("fct_buyer_cohorts", "fct_product_lifecycle_weekly", "dim_products"):
                 assert result.refreshed[model] in ("1 partition(s)", "unchanged"), (day, shop, model)
+            for model in ("fct_shop_daily", "fct_buyer_daily", "fct_product_daily", "fct_buyer_weekly"):
+                how = result.refreshed[model]
+                assert how == "unchanged" or how.endswith(" of 1 shop(s)"), (day, shop, model, how)
     assert differing_models(settings.warehouse_path, full_rebuild_copy(settings, tmp_path / "full.duckdb")) == {}
 
 
