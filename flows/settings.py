@@ -347,9 +347,12 @@ _UNITS = {"kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
           "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
 
 
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
 def size_bytes(size: str) -> float:
     """``"1.5GB"`` → bytes (DuckDB's units: KB = 1000, KiB = 1024)."""
-    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)", size.strip()).groups()
+    number, unit = _SIZE.fullmatch(size.strip()).groups()
     return float(number) * _UNITS[unit.lower()]
 
 
@@ -358,7 +361,7 @@ def _size(section: _Section, key: str, default: str, none: str | None = None) ->
     value = section.get(key, str, default).strip()
     if not value or (none is not None and value.lower() == none):
         return None
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
+    if not _SIZE.fullmatch(value):
         alternatives = f' or "{none}"' if none else ""
         raise section.fail(key, f"expected a size such as \"1GB\" or \"512MB\"{alternatives}; got {value!r}")
     return value

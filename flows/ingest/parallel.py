@@ -85,7 +85,7 @@ def read_ahead(path: Path, shop: ShopConfig) -> tuple[str, ReadResult] | None:
     return sha, read_export(path, data, shop, _profiles, _salt, _scratch_db if _fast else None)
 
 
-def _size(path: Path) -> int | None:
+def _file_bytes(path: Path) -> int | None:
     try:
         return path.stat().st_size
     except OSError:
@@ -108,7 +108,7 @@ def load_files(ingestor: "Ingestor", items: Sequence[Item], workers: int) -> Non
         if broken or i >= len(items):
             return
         path, shop, _ = items[i]
-        size = _size(path)
+        size = _file_bytes(path)
         if size is None or size > MAX_BYTES:
             return
         try:

@@ -460,8 +460,8 @@ def partitions_sql(refresh: Refresh, dates_sql: str, lookbacks: tuple[int, ...] 
     lookback offset (input date d is read by the rows of d + k), as days and/or Mondays; with
     ``by_shop``, each with the shop of the changed row (``dates_sql`` gives shop_id and d)."""
     offsets = ", ".join(f"({k})" for k in (refresh.lookback_days if lookbacks is None else lookbacks))
-    shop = f"{SHOP}, " if by_shop else ""
-    shifted = (f"select distinct {shop.replace(SHOP, 'changed.' + SHOP)}changed.d + offsets.k as d "
+    shop, changed_shop = (f"{SHOP}, ", f"changed.{SHOP}, ") if by_shop else ("", "")
+    shifted = (f"select distinct {changed_shop}changed.d + offsets.k as d "
                f"from ({dates_sql}) as changed cross join (values {offsets}) as offsets (k)")
     column = refresh.partition_by[0]
     mondays = f"select distinct {shop}date_trunc('week', d)::date as {column} from ({shifted})"
