@@ -80,6 +80,14 @@ class Model:
         order = self.refresh.order_by if self.refresh is not None else ""
         return f"select * from (\n{self.sql}\n){order}" if order else self.sql
 
+    @property
+    def unique_keys(self) -> tuple[tuple[str, ...], ...]:
+        """The column sets of its ``fail`` ``unique`` checks: no two rows of a built table share
+        one (a build whose rows would fails and rolls back)."""
+        checks = (self.doc.get("checks") or {}).get("fail") or []
+        return tuple(tuple(check["unique"]) for check in checks
+                     if isinstance(check, dict) and isinstance(check.get("unique"), list))
+
 
 @dataclass(frozen=True)
 class CheckResult:

@@ -67,13 +67,8 @@ final as (
         order_lines.is_paid,
         loaded_files.coverage_end as snapshot_date,
         row_number() over snapshot_order as snapshot_seq,
-        row_number() over (
-            partition by order_lines.shop_id, order_lines.order_id, order_lines.line_id
-            order by
-                loaded_files.coverage_end desc,
-                order_lines.source_file_id desc,
-                order_lines.source_row desc
-        ) = 1 as is_latest,
+        -- the last snapshot in that order is the current one (one window, one sort)
+        lead(order_lines.source_row) over snapshot_order is null as is_latest,
         lag(order_lines.refund_amount, 1, 0) over snapshot_order as previous_refund_amount
     from order_lines
     inner join loaded_files

@@ -1,0 +1,115 @@
+"""How an incremental refresh reads and compares rows, on small hand-made tables.
+
+- A key model's input written in ``cluster_by`` order is read from the smallest value of that
+  column among the touched keys' rows on: every row of those keys, none skipped, and the scan
+  skips the row groups before it.
+- The changed rows of a model are the rows that differ as a multiset (a row that lost a copy is
+  changed), whether the model's rows are unique or not.
+
+The whole-warehouse equality of incremental and full builds is in test_incremental.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.warehouse.build import Model
+from flows.warehouse.refresh import IncrementalRefresh, Refresh
+
+ROWS = 300_000  # three of DuckDB's row groups (122,880 rows each)
+
+
+def model(name: str, sql: str, refresh: Refresh | None = None, inputs: tuple[str, ...] = (),
+          doc: dict | None = None) -> Model:
+    return Model(name, "marts", sql, doc or {}, Path(f"{name}.sql"), refresh, (), inputs)
+
+
+@pytest.fixture
+def con(tmp_path) -> duckdb.DuckDBPyConnection:
+    """``lines``: one row per key ``k`` in creation order, a second, older-looking snapshot
+    for key 200,000 (created at the very start), written in ``created_at`` order like a
+    clustered table."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute(f"create table lines as select * from ("
+                f"select i as k, i as v, timestamp '2026-01-01' + to_seconds(i) as created_at from range({ROWS}) t(i) "
+                f"union all select 200000, -1, timestamp '2025-12-31') order by created_at")
+    yield con
+    con.close()
+
+
+def refresher(con: duckdb.DuckDBPyConnection) -> IncrementalRefresh:
+    lines = model("lines", "select 1", Refresh(partition_by=("k",), by_key=True, cluster_by=("created_at",)))
+    latest = model("latest", "select k, max(v) as v from lines group by k",
+                   Refresh(partition_by=("k",), by_key=True, narrow_inputs=("lines",)), inputs=("lines",))
+    return IncrementalRefresh(con, [lines, latest], 0, 0)
+
+
+def narrowed_rows(con: duckdb.DuckDBPyConnection, keys: list[int]) -> tuple[list[tuple], str, str]:
+    """The rows the narrowed view of ``lines`` gives for ``keys``, its SQL, and how many of
+    the table's row groups its scan read ("1 / 3")."""
+    con.execute("create or replace temp table parts as select unnest(?) as k", [keys])
+    sql = refresher(con)._key_narrowed("lines", "parts", "t.k = parts.k").format(table="lines")
+    rows = sorted(con.execute(sql).fetchall())
+    plan = json.loads(con.execute(f"explain (analyze, format json) {sql}").fetchall()[0][1])
+    scans = [f"{node['row_groups_scanned']} / {node['total_row_groups_to_scan']}" for node in operators(plan["operator"])
+             if str(node["extra_info"].get("Table", "")).endswith(".lines")]
+    assert len(scans) <= 1, scans  # none: the plan skipped the scan (no touched key has rows)
+    return rows, sql, scans[0] if scans else "not scanned"
+
+
+def operators(nodes: list[dict]) -> Iterator[dict]:
+    for node in nodes:
+        yield node
+        yield from operators(node.get("children", []))
+
+
+def every_row_of(con: duckdb.DuckDBPyConnection, keys: list[int]) -> list[tuple]:
+    return sorted(con.execute("select * from lines where list_contains(?, k)", [keys]).fetchall())
+
+
+def test_recent_keys_are_read_from_the_row_groups_that_hold_them(con):
+    keys = [ROWS - 5, ROWS - 1]
+    rows, sql, scanned = narrowed_rows(con, keys)
+    assert rows == every_row_of(con, keys) and len(rows) == 2
+    assert "created_at >=" in sql
+    assert scanned == "1 / 3"
+
+
+def test_a_key_with_an_old_snapshot_brings_every_row_of_it(con):
+    keys = [ROWS - 1, 200_000]  # 200,000's other snapshot is the table's first row
+    rows, _, scanned = narrowed_rows(con, keys)
+    assert rows == every_row_of(con, keys) and len(rows) == 3
+    assert (200_000, -1) in [row[:2] for row in rows]
+    assert scanned == "3 / 3"
+
+
+def test_a_null_in_the_cluster_column_reads_every_row_group(con):
+    con.execute("update lines set created_at = null where k = 299990")
+    keys = [ROWS - 1, 299_990]
+    rows, sql, _ = narrowed_rows(con, keys)
+    assert rows == every_row_of(con, keys) and len(rows) == 2
+    assert "created_at >=" not in sql
+
+
+def test_keys_without_rows_give_no_rows(con):
+    rows, sql, _ = narrowed_rows(con, [ROWS + 10])
+    assert rows == [] and "created_at >=" not in sql
+
+
+@pytest.mark.parametrize("unique", [True, False])
+def test_the_changed_rows_are_the_multiset_difference(con, unique):
+    doc = {"checks": {"fail": [{"unique": ["k", "v"]}]}} if unique else {}
+    runner = IncrementalRefresh(con, [model("m", "select 1", doc=doc)], 0, 0)
+    con.execute("create table old as select * from (values (1, 'a', 1.0::double), (2, 'b', 2.0), (3, 'c', 3.0)) t(k, v, x)")
+    con.execute("create table new as select * from (values (1, 'a', 1.0::double), (2, 'B', 2.0), (3, 'c', 3.0000000000001)) t(k, v, x)")
+    changed = runner._diff("m", "old", "new")
+    assert sorted(con.execute(f"select k, v from {changed}").fetchall()) == [(2, "B"), (2, "b")]
+    if not unique:  # a row that lost one of its two copies changed
+        con.execute("insert into old values (1, 'a', 1.0)")
+        changed = runner._diff("m", "old", "new")
+        assert sorted(con.execute(f"select k, v from {changed}").fetchall()) == [(1, "a"), (2, "B"), (2, "b")]
