@@ -41,7 +41,7 @@ import pyarrow as pa
 
 from flows.ingest.profiles import Match, Profile, header_key, match_profile
 from flows.ingest.readers import _NOT_EXPORTS, RawTable, _sniff_delimiter, _utf16_without_bom
-from flows.ingest.values import MAX_YEAR, MIN_YEAR, PARSERS, ParseResult
+from flows.ingest.values import MAX_YEAR, MIN_YEAR, PARSERS, ParseResult, buyer_hash
 
 CHUNK = 8 * 2**20
 HEAD_CHARS = 256 * 1024
@@ -307,6 +307,18 @@ class SqlParsers(dict):
         for kind in ("decimal", "number", "integer", "percent", "id", "date"):
             self[kind] = self._make(kind)
         self["timestamp"] = self.timestamp
+        self["buyer"] = self.buyer
+
+    def buyer(self, raw: pd.Series, salt: str) -> pd.Series:
+        """:func:`values.buyer_hash` in SQL: DuckDB's ``sha256`` of the same UTF-8 bytes (6x
+        faster on a day's 30,000 order lines than hashing each distinct id in Python)."""
+        if len(raw) < self.min_cells:
+            return buyer_hash(raw, salt)
+        cells = pa.table({"v": pa.array(raw.array, type=pa.large_string())})  # noqa: F841 - read by the query below
+        hashed = self.con.sql("select left(sha256($salt || chr(31) || v), 32) as h from cells",
+                              params={"salt": salt}).to_arrow_table()
+        return pd.Series(pd.arrays.ArrowStringArray(hashed.column("h").combine_chunks().cast(pa.large_string())),
+                         index=raw.index)
 
     def _make(self, kind: str) -> Callable[[pd.Series], ParseResult]:
         def parse(raw: pd.Series) -> ParseResult:

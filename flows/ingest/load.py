@@ -29,7 +29,7 @@ from flows.ingest.profiles import (CANONICAL, ENTITY_EVENT_COLUMN, NUMERIC_TYPES
                                    match_profile)
 from flows.ingest.fast import FastFile, NotFast, SqlParsers, open_fast, read_rows
 from flows.ingest.readers import RawTable, UnreadableFile, read_table
-from flows.ingest.values import PARSERS, REASONS, STR
+from flows.ingest.values import PARSERS, REASONS, STR, buyer_hash
 from flows.settings import Settings, ShopConfig
 
 REJECTED_DIR = "_rejected"
@@ -112,14 +112,6 @@ class ParsedFile:
 
 def new_run_id() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:6]
-
-
-def buyer_hash(values: pd.Series, salt: str) -> pd.Series:
-    """Salted SHA-256 of buyer ids; the raw id is never stored. Hashed once per distinct id."""
-    present = values.dropna()
-    table = {v: hashlib.sha256(f"{salt}\x1f{v}".encode("utf-8")).hexdigest()[:32]
-             for v in pd.unique(present)}
-    return values.map(table).astype(STR)
 
 
 def dates_in_text(text: str) -> list[dt.date]:
@@ -509,7 +501,7 @@ def parse_frame(raw: pd.DataFrame, title_rows: list[list[str]], match: Match, re
                                     f"unknown value for {spec.name} (known: {known})")
                 bad = unknown
             elif spec.type == "buyer":
-                values = buyer_hash(cell.astype(STR), salt)
+                values = parsers.get("buyer", buyer_hash)(cell.astype(STR), salt)
             elif spec.type == "timestamp":
                 values, b = parsers["timestamp"](cell, shop.timezone)
                 bad = b.to_numpy(dtype=bool)

@@ -15,6 +15,7 @@ decimal commas of localised exports (``42,50``, ``1.234,56 €``),
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 
@@ -187,6 +188,15 @@ def parse_timestamp(raw: pd.Series, timezone: str) -> ParseResult:
     years = values.dt.year.to_numpy(dtype="float64", na_value=np.nan)
     bad = present & (bad | (years < MIN_YEAR) | (years > MAX_YEAR))
     return values.where(~bad), pd.Series(bad, index=raw.index)
+
+
+def buyer_hash(values: pd.Series, salt: str) -> pd.Series:
+    """Salted SHA-256 of buyer ids (the first 32 hex digits of ``salt``, 0x1F, the id in UTF-8);
+    the raw id is never stored. Hashed once per distinct id."""
+    present = values.dropna()
+    table = {v: hashlib.sha256(f"{salt}\x1f{v}".encode("utf-8")).hexdigest()[:32]
+             for v in pd.unique(present)}
+    return values.map(table).astype(STR)
 
 
 PARSERS: dict[str, Callable[..., ParseResult]] = {
