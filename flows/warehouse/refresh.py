@@ -325,6 +325,11 @@ class IncrementalRefresh:
                          f"select distinct {shop}(p.{column} + w.j - o.k)::date as d from {parts} as p "
                          f"cross join (select unnest([{days}]) as j) as w "
                          f"cross join (values {offsets}) as o (k)")
+        # the same days as literal bounds too: DuckDB skips the row groups whose min/max of a
+        # date column lie outside them, where an IN over the table above reads every row group
+        low, high = self.con.execute(f"select min(d)::varchar, max(d)::varchar from {needed}").fetchall()[0]
+        within = (lambda first, last: f"({first}) <= date '{high}' and ({last}) >= date '{low}' and ") \
+            if low is not None else (lambda first, last: "")
         narrowed = []
         for name in model.inputs:
             ranges = self._business_dates(name)
@@ -335,13 +340,13 @@ class IncrementalRefresh:
             conditions = []
             for first, last in ranges:
                 if first == last and same_shop:
-                    conditions.append(f"(t.{SHOP}, ({first})) in (select n_shop, d from {needed})")
+                    conditions.append(f"({within(first, last)}(t.{SHOP}, ({first})) in (select n_shop, d from {needed}))")
                 elif first == last:
-                    conditions.append(f"({first}) in (select d from {needed})")
+                    conditions.append(f"({within(first, last)}({first}) in (select d from {needed}))")
                 else:  # {needed}'s columns are d and n_shop: the others are the row's
                     shop_match = f"n.n_shop = t.{SHOP} and " if same_shop else ""
-                    conditions.append(f"exists (select 1 from {needed} as n where {shop_match}"
-                                      f"n.d between ({first}) and ({last}))")
+                    conditions.append(f"({within(first, last)}exists (select 1 from {needed} as n where {shop_match}"
+                                      f"n.d between ({first}) and ({last})))")
             narrowed.append((name, "select t.* from {table} as t where " + " or ".join(conditions)))
         return narrowed
 

@@ -3,6 +3,8 @@
 - A key model's input written in ``cluster_by`` order is read from the smallest value of that
   column among the touched keys' rows on: every row of those keys, none skipped, and the scan
   skips the row groups before it.
+- A date model's inputs are read on the days its partitions need, and the scan skips the row
+  groups whose dates lie outside them.
 - The changed rows of a model are the rows that differ as a multiset (a row that lost a copy is
   changed), whether the model's rows are unique or not.
 
@@ -99,6 +101,46 @@ def test_a_null_in_the_cluster_column_reads_every_row_group(con):
 def test_keys_without_rows_give_no_rows(con):
     rows, sql, _ = narrowed_rows(con, [ROWS + 10])
     assert rows == [] and "created_at >=" not in sql
+
+
+def date_narrowed(con: duckdb.DuckDBPyConnection, days: list[str], lookback: tuple[int, ...] = (0,),
+                  paid_late: int = -1) -> tuple[list[tuple], str]:
+    """The rows of ``lines`` (business dates: the day created, and the day paid, a day later,
+    but for key ``paid_late``, paid on 30 March) that a day-partitioned model refreshing
+    ``days`` reads, and how many row groups the scan read."""
+    con.execute("create or replace table lines as select *, created_at::date as created_date, "
+                "case when k = ? then date '2026-03-30' else created_at::date + 1 end as paid_date "
+                "from lines order by created_at", [paid_late])
+    lines = model("lines", "select 1")
+    lines = Model(lines.name, lines.layer, lines.sql, lines.doc, lines.path, None,
+                  (("created_date", "created_date"), ("paid_date", "paid_date")))
+    daily = model("daily", "select 1", Refresh(partition_by=("business_date",), lookback_days=lookback),
+                  inputs=("lines",))
+    runner = IncrementalRefresh(con, [lines, daily], 0, 0)
+    con.execute("create or replace temp table parts as select unnest(?)::date as business_date", [days])
+    (name, view), = runner._date_narrowed_inputs(daily, "parts")
+    sql = view.format(table="lines")
+    plan = json.loads(con.execute(f"explain (analyze, format json) {sql}").fetchall()[0][1])
+    scans = [f"{node['row_groups_scanned']} / {node['total_row_groups_to_scan']}" for node in operators(plan["operator"])
+             if str(node["extra_info"].get("Table", "")).endswith(".lines")]
+    return sorted(con.execute(sql).fetchall()), scans[0]
+
+
+def test_a_date_model_reads_its_days_from_the_row_groups_that_hold_them(con):
+    # 2026-01-05 and the day before: created on 4 January (k from 259,200: the last row group)
+    # or paid then (created on the 3rd, from k 172,800: the second row group on); the first
+    # group's rows were created by 2 January and paid by the 3rd
+    rows, scanned = date_narrowed(con, ["2026-01-05"], lookback=(0, 1))
+    expected = sorted(con.execute("select * from lines where created_date in ('2026-01-04', '2026-01-05') "
+                                  "or paid_date in ('2026-01-04', '2026-01-05')").fetchall())
+    assert rows == expected and len(rows) > 86_400
+    assert scanned == "2 / 3"
+
+
+def test_a_row_paid_long_after_it_was_created_is_read_on_its_paid_day(con):
+    rows, scanned = date_narrowed(con, ["2026-03-30"], paid_late=1000)
+    assert [row[0] for row in rows] == [1000]  # created on the first day, in the first row group
+    assert scanned == "1 / 3"
 
 
 @pytest.mark.parametrize("unique", [True, False])
