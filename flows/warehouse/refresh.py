@@ -328,8 +328,10 @@ class IncrementalRefresh:
         # the same days as literal bounds too: DuckDB skips the row groups whose min/max of a
         # date column lie outside them, where an IN over the table above reads every row group
         low, high = self.con.execute(f"select min(d)::varchar, max(d)::varchar from {needed}").fetchall()[0]
-        within = (lambda first, last: f"({first}) <= date '{high}' and ({last}) >= date '{low}' and ") \
-            if low is not None else (lambda first, last: "")
+
+        def within(first: str, last: str) -> str:
+            return "" if low is None else f"({first}) <= date '{high}' and ({last}) >= date '{low}' and "
+
         narrowed = []
         for name in model.inputs:
             ranges = self._business_dates(name)
