@@ -35,7 +35,6 @@ def test_bench_runs_and_a_wrong_baseline_fails_the_agreement(tmp_path):
 
 
 def test_disagreements_name_the_shop_day(tmp_path):
-    sys.path.insert(0, str(ROOT))
     from bench.bench import disagreements
 
     header = "shop_id,business_date,gmv,paid_orders,paying_buyers\n"
