@@ -32,6 +32,36 @@ raw_lines as (
 
 ),
 
+files_to_allocate as (
+
+    -- the files with lines that lack their own amounts (e.g. Shopify's orders export): only
+    -- their orders go through the allocation below; the other files' lines keep theirs
+    select distinct source_file_id
+    from raw_orders
+    where paid_amount is null or refund_amount is null
+
+),
+
+amount_lines as (
+
+    -- read apart from raw_lines on purpose: a CTE read twice is kept whole, and the windows
+    -- below would then sort every column of every line (3x slower at 10M lines)
+    select
+        source_file_id,
+        source_row,
+        shop_id,
+        order_id,
+        quantity,
+        unit_price,
+        paid_amount,
+        order_paid_amount,
+        refund_amount,
+        order_refund_amount
+    from raw_orders
+    where source_file_id in (select files_to_allocate.source_file_id from files_to_allocate)
+
+),
+
 weighted as (
 
     select
@@ -39,7 +69,6 @@ weighted as (
         source_row,
         shop_id,
         order_id,
-        line_id,
         paid_amount,
         order_paid_amount,
         refund_amount,
@@ -48,7 +77,7 @@ weighted as (
         sum(coalesce(unit_price, 0) * coalesce(quantity, 1)) over order_in_file as order_weight,
         count(*) over order_in_file as order_line_count,
         row_number() over (order_in_file order by source_row) as line_position
-    from raw_lines
+    from amount_lines
     window order_in_file as (partition by source_file_id, shop_id, order_id)
 
 ),
@@ -158,22 +187,32 @@ final as (
         raw_lines.platform_status,
         coalesce(raw_lines.quantity, 1) as quantity,
         raw_lines.unit_price,
-        coalesce(allocated.line_paid_amount, 0)::decimal(18, 2) as paid_amount,
-        allocated.line_refund_amount::decimal(18, 2) as refund_amount,
+        -- a line's own amounts where the export has them, else its allocated share
+        coalesce(
+            raw_lines.paid_amount, allocated.line_paid_amount, 0
+        )::decimal(18, 2) as paid_amount,
+        coalesce(
+            raw_lines.refund_amount, allocated.line_refund_amount
+        )::decimal(18, 2) as refund_amount,
         raw_lines.refunded_at,
         raw_lines.refund_reason,
         raw_lines.currency,
         coalesce(
             raw_lines.refund_status,
             case
-                when allocated.line_refund_amount <= 0 then 'none'
-                when allocated.line_refund_amount >= allocated.line_paid_amount then 'full'
+                when
+                    coalesce(raw_lines.refund_amount, allocated.line_refund_amount) <= 0
+                    then 'none'
+                when
+                    coalesce(raw_lines.refund_amount, allocated.line_refund_amount)
+                    >= coalesce(raw_lines.paid_amount, allocated.line_paid_amount)
+                    then 'full'
                 else 'partial'
             end
         ) as refund_status,
         raw_lines.paid_at is not null as is_paid
     from raw_lines
-    inner join allocated
+    left join allocated
         on
             raw_lines.source_file_id = allocated.source_file_id
             and raw_lines.source_row = allocated.source_row
