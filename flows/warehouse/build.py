@@ -266,8 +266,11 @@ def load_targets(con: duckdb.DuckDBPyConnection, path: Path, shop_ids: list[str]
                 raise bad(column, text, "expected an amount of 0 or more")
             amounts.append(amount)
         rows.append((shop_id, first_day, *amounts))
-    if rows:
-        con.executemany("insert into seed_targets values (?, ?, ?, ?)", rows)
+    if rows:  # one statement: executemany runs one insert per row (0.1 s for 20 shops' year)
+        shops, months, gmv_targets, ad_cost_targets = (list(column) for column in zip(*rows))
+        con.execute("insert into seed_targets select unnest(?::varchar[]), unnest(?::date[]), "
+                    "unnest(?::decimal(18, 2)[]), unnest(?::decimal(18, 2)[])",
+                    [shops, months, gmv_targets, ad_cost_targets])
 
 
 def _check_sql(model: str, check: dict) -> tuple[str, str]:
