@@ -14,6 +14,7 @@ A model's ``.yml`` says how it can be refreshed (see docs/architecture.md, "Incr
       narrow_inputs: [int_order_line_snapshots]     # input rows of the same key
       unaffected_by: [stg_source_files]              # inputs whose changes reach it another way
       cluster_by: created_at          # a full build writes the table in this order (see below)
+      recent_keys: true               # a touched key's input rows are recent ones (see below)
 
     materialized: incremental
     incremental:
@@ -38,6 +39,12 @@ is cheap when the touched rows sit together. ``cluster_by`` keeps them together:
 writes the table in that order (order lines by creation time: a morning touches the recent
 ones), and a refresh inserts its rows at the end in that order. It changes only where rows
 are stored, never what the table holds.
+
+``recent_keys`` says that the rows of a touched key lie near the end of a clustered input (an
+order line's snapshots are days or weeks apart). The refresh then finds the smallest
+``cluster_by`` value among them first and reads the input from there on. For keys whose rows
+span all of history (a buyer's orders, a shop), that search would cost a scan and bound nothing,
+so it is not made.
 """
 
 from __future__ import annotations
@@ -78,6 +85,7 @@ class Refresh:
     cluster_by: tuple[str, ...] = ()  # the order a full build writes the table in
     by_key: bool = False  # partition_by is a list of key columns (else one date column)
     by_shop: bool = False  # a date model whose rows of a shop and day read that shop's rows only
+    recent_keys: bool = False  # a key model whose touched keys' input rows are recent (bound the reads)
 
     @property
     def order_by(self) -> str:
@@ -102,7 +110,7 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
         raise RefreshError(f"{name}: materialized is 'table' or 'incremental'; got {materialized!r}")
     spec = doc.get("incremental") or {}
     unknown = set(spec) - {"partition_by", "append", "grain", "lookback_days", "narrow_inputs",
-                           "unaffected_by", "whole_inputs", "cluster_by", "by_shop"}
+                           "unaffected_by", "whole_inputs", "cluster_by", "by_shop", "recent_keys"}
     if unknown:
         raise RefreshError(f"{name}: unknown incremental setting(s) {', '.join(sorted(unknown))}")
     partition_by = spec.get("partition_by")
@@ -120,7 +128,8 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
                       unaffected_by=tuple(spec.get("unaffected_by") or ()),
                       whole_inputs=tuple(spec.get("whole_inputs") or ()),
                       cluster_by=_columns_of(spec.get("cluster_by")), by_key=by_key,
-                      by_shop=bool(spec.get("by_shop", False)))
+                      by_shop=bool(spec.get("by_shop", False)),
+                      recent_keys=bool(spec.get("recent_keys", False)))
     if refresh.append and partition_by != ("source_file_id",):
         raise RefreshError(f"{name}: append models are partitioned by source_file_id")
     if refresh.narrow_inputs and refresh.kind != "key":
@@ -129,6 +138,8 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
         raise RefreshError(f"{name}: whole_inputs is for date-partitioned models")
     if refresh.by_shop and refresh.kind != "date":
         raise RefreshError(f"{name}: by_shop is for date-partitioned models (a key model lists shop_id in its key)")
+    if refresh.recent_keys and not refresh.narrow_inputs:
+        raise RefreshError(f"{name}: recent_keys bounds the reads of narrow_inputs; it has none")
     return refresh
 
 
@@ -272,7 +283,7 @@ class IncrementalRefresh:
         if model.refresh.kind == "date":
             narrowed = self._date_narrowed_inputs(model, parts, by_shop)
         else:
-            narrowed = [(name, self._key_narrowed(name, parts, match.format(t="t")))
+            narrowed = [(name, self._key_narrowed(name, parts, match.format(t="t"), model.refresh.recent_keys))
                         for name in model.refresh.narrow_inputs]
         with self._narrowed(narrowed):
             self.con.execute(f"create or replace temp table {new} as select * from (\n{model.sql}\n) as t "
@@ -352,16 +363,18 @@ class IncrementalRefresh:
             narrowed.append((name, "select t.* from {table} as t where " + " or ".join(conditions)))
         return narrowed
 
-    def _key_narrowed(self, name: str, parts: str, match: str) -> str:
+    def _key_narrowed(self, name: str, parts: str, match: str, recent: bool) -> str:
         """A key model's input ``name`` shadowed by its rows of the touched keys. When the input
         is written in ``cluster_by`` order, the view also says from which value of that column
         on the rows lie: the smallest value among those rows, found by a scan of the key columns
         and that one. DuckDB then skips the row groups before it (their min/max), so a morning
         that touches recent orders reads recent rows, not every column of history. With a null
-        among those values there is no such bound, and the view reads every row group."""
+        among those values there is no such bound, and the view reads every row group. Only for
+        a model that declares ``recent_keys``: for other keys the scan would find the first days
+        of history and bound nothing."""
         narrow = f"select t.* from {{table}} as t semi join {parts} on {match}"
         source = self.models.get(name)
-        if source is None or source.refresh is None or not source.refresh.cluster_by:
+        if not recent or source is None or source.refresh is None or not source.refresh.cluster_by:
             return narrow
         column = source.refresh.cluster_by[0]
         table = f"\"{self.catalog}\".main.{name}"

@@ -2,7 +2,7 @@
 
 - A key model's input written in ``cluster_by`` order is read from the smallest value of that
   column among the touched keys' rows on: every row of those keys, none skipped, and the scan
-  skips the row groups before it.
+  skips the row groups before it. Only when the model declares ``recent_keys``.
 - A date model's inputs are read on the days its partitions need, and the scan skips the row
   groups whose dates lie outside them.
 - The changed rows of a model are the rows that differ as a multiset (a row that lost a copy is
@@ -44,18 +44,22 @@ def con(tmp_path) -> duckdb.DuckDBPyConnection:
     con.close()
 
 
-def refresher(con: duckdb.DuckDBPyConnection) -> IncrementalRefresh:
+def refresher(con: duckdb.DuckDBPyConnection, recent_keys: bool) -> IncrementalRefresh:
     lines = model("lines", "select 1", Refresh(partition_by=("k",), by_key=True, cluster_by=("created_at",)))
     latest = model("latest", "select k, max(v) as v from lines group by k",
-                   Refresh(partition_by=("k",), by_key=True, narrow_inputs=("lines",)), inputs=("lines",))
+                   Refresh(partition_by=("k",), by_key=True, narrow_inputs=("lines",), recent_keys=recent_keys),
+                   inputs=("lines",))
     return IncrementalRefresh(con, [lines, latest], 0, 0)
 
 
-def narrowed_rows(con: duckdb.DuckDBPyConnection, keys: list[int]) -> tuple[list[tuple], str, str]:
-    """The rows the narrowed view of ``lines`` gives for ``keys``, its SQL, and how many of
-    the table's row groups its scan read ("1 / 3")."""
+def narrowed_rows(con: duckdb.DuckDBPyConnection, keys: list[int],
+                  recent_keys: bool = True) -> tuple[list[tuple], str, str]:
+    """The rows the narrowed view of ``lines`` gives for ``keys`` when ``latest`` refreshes
+    them, its SQL, and how many of the table's row groups its scan read ("1 / 3")."""
     con.execute("create or replace temp table parts as select unnest(?) as k", [keys])
-    sql = refresher(con)._key_narrowed("lines", "parts", "t.k = parts.k").format(table="lines")
+    runner = refresher(con, recent_keys)
+    recent = runner.models["latest"].refresh.recent_keys
+    sql = runner._key_narrowed("lines", "parts", "t.k = parts.k", recent).format(table="lines")
     rows = sorted(con.execute(sql).fetchall())
     plan = json.loads(con.execute(f"explain (analyze, format json) {sql}").fetchall()[0][1])
     scans = [f"{node['row_groups_scanned']} / {node['total_row_groups_to_scan']}" for node in operators(plan["operator"])
@@ -101,6 +105,21 @@ def test_a_null_in_the_cluster_column_reads_every_row_group(con):
 def test_keys_without_rows_give_no_rows(con):
     rows, sql, _ = narrowed_rows(con, [ROWS + 10])
     assert rows == [] and "created_at >=" not in sql
+
+
+def test_a_model_without_recent_keys_reads_its_keys_rows_without_a_bound(con, monkeypatch):
+    """A buyer's or a shop's rows span history: no search for a bound, every row of the keys."""
+    keys = [ROWS - 5, ROWS - 1]
+    statements = []
+    runner = refresher(con, recent_keys=False)
+    execute = runner.con.execute
+    monkeypatch.setattr(runner, "con", type("Logged", (), {
+        "execute": lambda _, sql, *args: statements.append(sql) or execute(sql, *args)})())
+    con.execute("create or replace temp table parts as select unnest(?) as k", [keys])
+    sql = runner._key_narrowed("lines", "parts", "t.k = parts.k", runner.models["latest"].refresh.recent_keys)
+    assert statements == []  # not even the search
+    rows, sql, _ = narrowed_rows(con, keys, recent_keys=False)
+    assert rows == every_row_of(con, keys) and len(rows) == 2 and "created_at >=" not in sql
 
 
 def date_narrowed(con: duckdb.DuckDBPyConnection, days: list[str], lookback: tuple[int, ...] = (0,),
