@@ -29,6 +29,7 @@ import codecs
 import csv
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -348,14 +349,34 @@ class SqlParsers(dict):
             return values, pd.Series(bad, index=index)
         return parse
 
+    def _timestamp_shapes(self, raw: pd.Series) -> tuple[np.ndarray, pa.Array, np.ndarray, pa.Array]:
+        """The cells that are naive local times and their values, and those with a UTC offset
+        and theirs. An export writes one shape: the one of its first cell is tried on every
+        cell, the other only on the cells left (as a rule none: one query instead of two)."""
+        present = raw.notna().to_numpy(dtype=bool)
+        first = str(raw[present].iloc[0]) if present.any() else ""
+        kinds = ("offset", "naive") if re.fullmatch(r".*[+-][0-9]{4}", first.strip()) else ("naive", "offset")
+        first_ok, first_values = _sql_values(self.con, raw, kinds[0])
+        rest = present & ~first_ok
+        if rest.any():
+            rest_ok, rest_values = _sql_values(self.con, raw[rest], kinds[1])
+            other_ok = np.zeros(len(raw), dtype=bool)
+            other_ok[rest] = rest_ok
+            # back to every cell's position: the rest's values where they are, nulls elsewhere
+            other = rest_values.take(pa.array(np.cumsum(rest) - 1, mask=~rest))
+        else:
+            other_ok = np.zeros(len(raw), dtype=bool)
+            other = pa.nulls(len(raw), pa.timestamp("us", tz="UTC") if kinds[1] == "offset" else pa.timestamp("us"))
+        found = {kinds[0]: (first_ok, first_values), kinds[1]: (other_ok, other)}
+        return (*found["naive"], *found["offset"])
+
     def timestamp(self, raw: pd.Series, timezone: str) -> ParseResult:
         if len(raw) < self.min_cells:
             return PARSERS["timestamp"](raw, timezone)
         index = raw.index
         result = pd.Series(pd.NaT, index=index, dtype="datetime64[us, UTC]")
         bad = np.zeros(len(raw), dtype=bool)
-        naive_ok, naive = _sql_values(self.con, raw, "naive")
-        offset_ok, aware = _sql_values(self.con, raw, "offset")
+        naive_ok, naive, offset_ok, aware = self._timestamp_shapes(raw)
         naive_values = pd.Series(naive.to_numpy(zero_copy_only=False).astype("datetime64[us]"), index=index)
         years = naive_values.dt.year.to_numpy(dtype="float64", na_value=np.nan)
         naive_ok = naive_ok & (years >= MIN_YEAR) & (years <= MAX_YEAR)  # the reference checks both
