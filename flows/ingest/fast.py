@@ -168,10 +168,16 @@ def _read_head(path: Path) -> bytes:
 def _check_lines(body: bytes) -> None:
     """What DuckDB's reader numbers differently from the reference: empty lines inside the data
     (DuckDB drops them, the reference counts them) and bare CR line ends."""
-    text = body.rstrip(b"\r\n \t")
-    if text.find(b"\n\n") >= 0 or text.find(b"\n\r\n") >= 0:
+    end = len(body)
+    while end and body[end - 1] in b"\r\n \t":  # the file's trailing blank, without a copy
+        end -= 1
+    data = np.frombuffer(body, dtype=np.uint8)[:end]  # a view: one pass per byte kind, no copies
+    breaks = np.flatnonzero(data == 0x0A)
+    gaps = np.diff(breaks)
+    if (gaps == 1).any() or ((gaps == 2) & (data[breaks[:-1] + 1] == 0x0D)).any():  # \n\n, \n\r\n
         raise NotFast("empty lines between rows")
-    if text.count(b"\r") != text.count(b"\r\n"):
+    returns = np.flatnonzero(data == 0x0D)
+    if len(returns) and (data[np.minimum(returns + 1, end - 1)] != 0x0A).any():  # a CR last is itself
         raise NotFast("bare CR line ends")
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from flows.ingest.fast import NotFast, SqlParsers, open_fast
+from flows.ingest.fast import NotFast, SqlParsers, _check_lines, open_fast
 from flows.ingest.load import Ingestor
 from flows.ingest.profiles import load_profiles
 from flows.ingest.values import PARSERS
@@ -73,6 +73,23 @@ def test_files_the_fast_reader_is_unsure_of_go_to_the_reference(tmp_path, text, 
     path.write_bytes(text)
     with pytest.raises(NotFast):
         open_fast(path, text, load_profiles())
+
+
+@pytest.mark.parametrize("body, refused", [
+    (b"a,b\r\n1,2\r\n3,4\r\n", None), (b"a,b\n1,2\n3,4", None),
+    (b"a,b\r\n1,2\r\n\r\n \t\r\n", None),  # blank at the very end: no row follows
+    (b"a,b\r\n1,2\r\n\r\n3,4\r\n", "empty lines"), (b"a,b\n\r\n3,4", "empty lines"),
+    (b"a,b\n\n3,4", "empty lines"), (b"\n\na,b", "empty lines"),
+    (b"a,b\r\n1,\r2\r\n", "bare CR"), (b"a,b\r1,2\r\n", "bare CR"), (b"\ra,b\n", "bare CR"),
+])
+def test_line_ends_the_fast_reader_numbers_like_the_reference(body, refused):
+    """Empty lines inside the data and bare CRs send a file to the reference reader (DuckDB's
+    reader would number its rows differently); blank lines at the end do not."""
+    if refused is None:
+        _check_lines(body)
+    else:
+        with pytest.raises(NotFast, match=refused.split()[-1]):
+            _check_lines(body)
 
 
 # -- values: random cells, fast parser vs reference parser -----------------------------------------
