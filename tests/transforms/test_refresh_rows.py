@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from flows.warehouse.build import Model
-from flows.warehouse.refresh import IncrementalRefresh, Refresh
+from flows.warehouse.refresh import IncrementalRefresh, Refresh, RefreshError, parse_refresh
 
 ROWS = 300_000  # three of DuckDB's row groups (122,880 rows each)
 
@@ -120,6 +120,17 @@ def test_a_model_without_recent_keys_reads_its_keys_rows_without_a_bound(con, mo
     assert statements == []  # not even the search
     rows, sql, _ = narrowed_rows(con, keys, recent_keys=False)
     assert rows == every_row_of(con, keys) and len(rows) == 2 and "created_at >=" not in sql
+
+
+def test_recent_keys_is_declared_beside_narrow_inputs():
+    key = {"materialized": "incremental",
+           "incremental": {"partition_by": ["shop_id", "order_id"], "narrow_inputs": ["stg_orders"]}}
+    assert parse_refresh("m", key).recent_keys is False
+    key["incremental"]["recent_keys"] = True
+    assert parse_refresh("m", key).recent_keys is True
+    del key["incremental"]["narrow_inputs"]
+    with pytest.raises(RefreshError, match="m: recent_keys bounds the reads of narrow_inputs"):
+        parse_refresh("m", key)
 
 
 def date_narrowed(con: duckdb.DuckDBPyConnection, days: list[str], lookback: tuple[int, ...] = (0,),
