@@ -422,6 +422,9 @@ def bench_size(args, lines_per_year: int, years: int, log,
             log(f"  morning run {i + 1} ({variant}): {wall:.1f}s wall, {rss:.0f} MB, {len(mails)} mail(s); "
                 + ", ".join(f"{k} {v:.1f}s" for k, v in phases.items()) + "; "
                 + (built[-1].split(" - ")[-1].strip() if built else "no build line"))
+            for line in text.splitlines():  # a build run twice (out of its incremental memory limit)
+                if "build: " in line and "incremental_memory_limit" in line:
+                    log("    " + line.split(" - ")[-1].strip())
 
         project = loaded_copy(loaded, data, work / "weekly-run", args.memory_limit, with_morning=False)
         wall, rss, text = run_process([*shopreport_cli(), "run", "weekly", "--no-ingest", "--week", week_of(MORNING),
