@@ -364,17 +364,17 @@ class SqlParsers(dict):
         kinds = ("offset", "naive") if re.fullmatch(r".*[+-][0-9]{4}", first.strip()) else ("naive", "offset")
         first_ok, first_values = _sql_values(self.con, raw, kinds[0])
         rest = present & ~first_ok
+        other_ok = np.zeros(len(raw), dtype=bool)
         if rest.any():
             rest_ok, rest_values = _sql_values(self.con, raw[rest], kinds[1])
-            other_ok = np.zeros(len(raw), dtype=bool)
             other_ok[rest] = rest_ok
             # back to every cell's position: the rest's values where they are, nulls elsewhere
             other = rest_values.take(pa.array(np.cumsum(rest) - 1, mask=~rest))
         else:
-            other_ok = np.zeros(len(raw), dtype=bool)
             other = pa.nulls(len(raw), pa.timestamp("us", tz="UTC") if kinds[1] == "offset" else pa.timestamp("us"))
-        found = {kinds[0]: (first_ok, first_values), kinds[1]: (other_ok, other)}
-        return (*found["naive"], *found["offset"])
+        if kinds[0] == "naive":
+            return first_ok, first_values, other_ok, other
+        return other_ok, other, first_ok, first_values
 
     def timestamp(self, raw: pd.Series, timezone: str) -> ParseResult:
         if len(raw) < self.min_cells:
