@@ -1,5 +1,5 @@
 """``python -m flows`` is the same as the ``shopreport`` command."""
 
-from flows.cli import main
+from flows.cli import run
 
-raise SystemExit(main())
+run()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,37 @@ def test_python_dash_m_flows_is_the_same_command(tmp_path):
     result = subprocess.run([sys.executable, "-m", "flows", "--help"], capture_output=True, text=True,
                             cwd=tmp_path)
     assert result.returncode == 0 and "shopreport" in result.stdout and "demo" in result.stdout
+
+
+def test_the_program_leaves_with_its_exit_code_its_whole_output_and_its_exit_handlers_run(tmp_path, capsys):
+    """The program skips the interpreter's teardown (``os._exit`` in ``run``): block-buffered output
+    piped to another program still arrives whole, the exit handlers registered during the run
+    (Prefect's log and event workers drain there) still run, and the exit code is ``main``'s."""
+    assert main(["profiles"]) == 0
+    expected = capsys.readouterr().out
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout block-buffered
+    listed = subprocess.run([sys.executable, "-m", "flows", "profiles"], capture_output=True, text=True,
+                            cwd=tmp_path, env=env, timeout=120)
+    assert expected and listed.returncode == 0 and listed.stdout == expected
+
+    marker = tmp_path / "handler-ran"
+    script = tmp_path / "entry.py"
+    script.write_text(textwrap.dedent(f"""
+        import atexit, sys
+        from flows import cli
+
+        def main_with_a_handler(argv=None):
+            atexit.register(lambda: open({str(marker)!r}, "w").write("ran"))
+            return real_main(argv)
+
+        real_main, cli.main = cli.main, main_with_a_handler
+        sys.argv = ["shopreport", *sys.argv[1:]]
+        cli.run()
+    """), encoding="utf-8")
+    failed = subprocess.run([sys.executable, str(script), "build"], capture_output=True, text=True,
+                            cwd=tmp_path, env={**env, "PYTHONPATH": str(Path.cwd())}, timeout=120)
+    assert failed.returncode == 1 and "shopreport.toml" in failed.stderr
+    assert marker.read_text() == "ran"
 
 
 def test_from_an_empty_folder_a_missing_configuration_is_a_clear_error(tmp_path):
@@ -71,3 +104,4 @@ def test_an_unknown_shop_is_refused_with_the_configured_ones(project, capsys):
     assert main(["ingest", str(project.config_path), "--shop", "nope", "--config", str(project.config_path)]) == 1
     err = capsys.readouterr().err
     assert "unknown shop 'nope'" in err and "tmall_flagship" in err
+
