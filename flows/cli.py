@@ -211,10 +211,13 @@ FLOW_COMMANDS = ("demo", "run", "ingest", "build", "backfill")  # the commands t
 
 
 def _flow_run_settings(command: str) -> contextlib.AbstractContextManager:
-    """Without a Prefect server (no ``PREFECT_API_URL``), the flow runs against a temporary one that
-    ends with the process: nothing watches heartbeats there, and each flow run would wait about
-    1 s at its end for the heartbeat thread (STACK.md §1.4), so they are turned off."""
-    if command not in FLOW_COMMANDS or os.environ.get("PREFECT_API_URL"):
+    """The flow runs a command starts send no heartbeats, unless ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY``
+    is set: each flow run would wait up to 1 s (0.5-0.75 s measured) at its end for the heartbeat
+    thread (STACK.md §1.4). A heartbeat serves a server's automation that marks a run whose process
+    died as crashed; a temporary server ends with the process, and a run started by hand has
+    someone watching it. Runs that workers start from the deployments do not pass through here
+    and keep Prefect's heartbeats."""
+    if command not in FLOW_COMMANDS or os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY"):
         return contextlib.nullcontext()
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 

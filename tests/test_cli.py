@@ -105,3 +105,26 @@ def test_an_unknown_shop_is_refused_with_the_configured_ones(project, capsys):
     err = capsys.readouterr().err
     assert "unknown shop 'nope'" in err and "tmall_flagship" in err
 
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, "None"), ("45", "45")])
+def test_flow_runs_started_here_send_heartbeats_only_when_the_setting_asks(tmp_path, setting, expected):
+    """A flow run's heartbeat thread is joined at the run's end (up to 1 s); the commands turn
+    heartbeats off, with a server configured too, unless PREFECT_FLOWS_HEARTBEAT_FREQUENCY is set."""
+    code = ("from flows.cli import _flow_run_settings\n"
+            "from prefect.settings import get_current_settings\n"
+            "print(get_current_settings().flows.heartbeat_frequency)\n"
+            "with _flow_run_settings('run'):\n"
+            "    print(get_current_settings().flows.heartbeat_frequency)\n"
+            "with _flow_run_settings('profiles'):\n"
+            "    print(get_current_settings().flows.heartbeat_frequency)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_API_URL="http://127.0.0.1:9/api", PREFECT_HOME=str(tmp_path / "prefect"),
+               PYTHONPATH=str(Path.cwd()))
+    if setting is not None:
+        env["PREFECT_FLOWS_HEARTBEAT_FREQUENCY"] = setting
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    prefect_default, run, other = result.stdout.split()
+    assert run == expected and prefect_default != "None"
+    assert other == prefect_default  # a command that runs no flow leaves Prefect's setting alone
