@@ -5,11 +5,12 @@ on the same files.
     python bench/bench.py                      # the default: a few minutes on 2 cores
     python bench/bench.py --lines-per-year 1000000 --years 1,2,3 --repeat 3 --out /tmp/bench
     python bench/bench.py --lines-per-year 10000000 --years 1,2,3 --repeat 3 --out /big/disk
+    python bench/bench.py --lines-per-year 10000000 --repeat 1 --morning-repeat 5 --out /big/disk
 
 For every size (order lines a year over all shops × years of history) it writes the exports
 once (``bench/dataset.py``: the demo's real formats, Tmall and Shopify shops alternating,
 traffic and ad reports in proportion) into ``--out`` and measures, each in a fresh process,
-``--repeat`` times:
+``--repeat`` times (the morning and weekly steps ``--morning-repeat`` times, if given):
 
 - full:     a fresh warehouse, ``flows.pipeline.ingest`` + ``build_warehouse`` of the history;
 - morning:  a copy of that warehouse and the new day's exports (a late refund of a week-old order
@@ -380,7 +381,7 @@ def bench_size(args, lines_per_year: int, years: int, log,
         log(f"    {line}")
 
     day = MORNING.isoformat()
-    for i in range(args.repeat):
+    for i in range(args.morning_repeat or args.repeat):
         project = loaded_copy(loaded, data, work / "morning-data", args.memory_limit, with_morning=True)
         wall, rss, text = run_process([python(), str(Path(__file__).resolve()), "--child", "morning", str(project)],
                                       log=work / "morning-data.log")
@@ -485,6 +486,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", default="1", help="years of history, comma-separated (1)")
     parser.add_argument("--shops", type=int, default=20, help="shops, Tmall and Shopify alternating (20)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each step (2)")
+    parser.add_argument("--morning-repeat", type=int, default=None,
+                        help="runs of the morning and weekly steps (default: --repeat); they cost "
+                             "little beside a first load, and a noisy machine needs several")
     parser.add_argument("--memory-limit", help='warehouse.memory_limit for every run, e.g. "1GB" (default: none)')
     parser.add_argument("--out", type=Path, default=Path("/tmp/shopreport-bench"),
                         help="datasets (kept), run folders and result.md (/tmp/shopreport-bench)")
@@ -503,7 +507,8 @@ def main(argv: list[str] | None = None) -> int:
         print(line, flush=True)
 
     log(f"shopreport end-to-end benchmark: {args.lines_per_year:,} order lines/yr, years {args.years}, "
-        f"{args.shops} shops, {args.repeat} runs; out {args.out}")
+        f"{args.shops} shops, {args.repeat} runs"
+        + (f" ({args.morning_repeat} of the mornings)" if args.morning_repeat else "") + f"; out {args.out}")
     prefect_home = args.out / "prefect-home"
     if not args.no_cli and not (prefect_home / "prefect.db").exists():  # the migrations of a new Prefect home, once, untimed
         log("  preparing the Prefect home (database migrations, once)")

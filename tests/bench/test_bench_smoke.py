@@ -21,7 +21,8 @@ def run_bench(out: Path, *extra: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_bench_runs_and_a_wrong_baseline_fails_the_agreement(tmp_path):
-    wrong = run_bench(tmp_path, "--duckdb-baseline", str(ROOT / "tests" / "bench" / "wrong_baseline.py"))
+    wrong = run_bench(tmp_path, "--duckdb-baseline", str(ROOT / "tests" / "bench" / "wrong_baseline.py"),
+                      "--morning-repeat", "2")
 
     assert wrong.returncode == 1, wrong.stdout + wrong.stderr
     result = (tmp_path / "result.md").read_text(encoding="utf-8")
@@ -32,6 +33,9 @@ def test_bench_runs_and_a_wrong_baseline_fails_the_agreement(tmp_path):
     for step in ("cat (history bytes)", "baseline: DuckDB script", "baseline: pandas script",
                  "(a) full: ingest + build", "(b) morning data: ingest + build"):
         assert f"| {step} |" in result
+    runs = {cells[1]: int(cells[4]) for cells in (line.split(" | ") for line in result.splitlines())
+            if len(cells) > 5 and cells[4].isdigit()}
+    assert runs["(a) full: ingest + build"] == 1 and runs["(b) morning data: ingest + build"] == 2
 
 
 def test_disagreements_name_the_shop_day(tmp_path):
