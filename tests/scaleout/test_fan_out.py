@@ -242,3 +242,34 @@ def test_the_warehouse_equals_a_single_process_build(fanned_out, single_process)
             elif table == "raw_orders":
                 assert len(ours) > 1000
         assert differ == []
+
+
+def _api(cluster, path: str, body: dict) -> list[dict]:
+    request = urllib.request.Request(cluster.env["PREFECT_API_URL"] + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_a_command_against_the_server_has_shipped_every_log_line_when_it_exits(cluster, single_process):
+    """The command leaves with ``os._exit`` once its exit handlers ran (flows/cli.py ``run``):
+    by then Prefect's log worker has sent the run's log lines to the server, the flow run's last
+    one ("Finished in state …") among them, and the server knows the run finished."""
+    done = subprocess.run([sys.executable, "-m", "flows", "build", "--config", str(single_process.config_path)],
+                          cwd=ROOT, env=cluster.env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    printed = [line.split(" - ", 1)[1] for line in (done.stdout + done.stderr).splitlines()
+               if " | INFO    | " in line and " - View at http" not in line]
+    runs = _api(cluster, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 1,
+                                               "flow_runs": {"name": {"any_": [_run_name(done.stdout + done.stderr)]}}})
+    assert len(runs) == 1 and runs[0]["state"]["type"] == "COMPLETED"
+    logs = _api(cluster, "/logs/filter", {"logs": {"flow_run_id": {"any_": [runs[0]["id"]]}},
+                                          "sort": "TIMESTAMP_ASC", "limit": 200})
+    shipped = [log["message"] for log in logs]
+    assert len(printed) >= 4 and shipped == printed  # every line, in order, the last one too
+    assert shipped[-1].startswith("Finished in state Completed")
+
+
+def _run_name(output: str) -> str:
+    line = next(line for line in output.splitlines() if "Beginning flow run" in line)
+    return line.split("Beginning flow run '", 1)[1].split("'", 1)[0]
