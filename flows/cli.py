@@ -564,7 +564,8 @@ def run() -> None:
     0.6-1.3 s after every run's work was done. Once ``main`` has returned and the exit handlers
     registered after this one have run (Prefect's log and event workers drain there; the
     warehouse connections are closed by then), the process leaves with ``os._exit``. When
-    ``main`` raises, the interpreter exits the usual way, with the traceback."""
+    ``main`` raises, the interpreter exits the usual way, with the traceback; when the program
+    reading the output went away (a pipe into ``head``), quietly with status 1."""
     finished: list[int] = []
 
     def leave() -> None:  # registered first, so it runs after every other exit handler
@@ -579,7 +580,12 @@ def run() -> None:
         os._exit(finished[0])
 
     atexit.register(leave)
-    code = main()
+    try:
+        code = main()
+    except BrokenPipeError:  # the program reading the output went away (`shopreport ledger | head`)
+        # no traceback; what is still buffered goes nowhere (the advice of Python's `signal` docs)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 1
     if isinstance(code, int):
         finished.append(code)
     raise SystemExit(code)

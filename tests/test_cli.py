@@ -128,3 +128,14 @@ def test_flow_runs_started_here_send_heartbeats_only_when_the_setting_asks(tmp_p
     prefect_default, run, other = result.stdout.split()
     assert run == expected and prefect_default != "None"
     assert other == prefect_default  # a command that runs no flow leaves Prefect's setting alone
+
+
+def test_output_piped_into_a_program_that_stops_reading_ends_without_a_traceback(tmp_path):
+    """``shopreport ledger | head``: when the reader goes away, the command stops quietly."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # every print is a write: the first one fails
+    proc = subprocess.Popen([sys.executable, "-m", "flows", "profiles"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=tmp_path, env=env)
+    proc.stdout.close()  # before the program has printed anything
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
