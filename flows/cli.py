@@ -562,8 +562,10 @@ def run() -> None:
 
     Tearing down the modules and objects of a run (Prefect, pandas, DuckDB, WeasyPrint) took
     0.6-1.3 s after every run's work was done. Once ``main`` has returned and the exit handlers
-    registered after this one have run (Prefect's log and event workers drain there; the
-    warehouse connections are closed by then), the process leaves with ``os._exit``. When
+    registered after this one have run (the temporary Prefect server stops there; the warehouse
+    connections are closed by then), logging is shut down (which flushes Prefect's API log
+    handler: the run's log lines reach the server before the exit, tests/scaleout) and the
+    process leaves with ``os._exit``. When
     ``main`` raises, the interpreter exits the usual way, with the traceback; when the program
     reading the output went away (a pipe into ``head``), quietly with status 1."""
     finished: list[int] = []
