@@ -201,8 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _prefect_defaults() -> None:
     # offline machines: no telemetry attempts (STACK.md §0)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    # the temporary server starts in ~8 s on an idle 2-core machine; 20 s (Prefect's default) is
-    # too short when the machine is busy
+    # the temporary server (flows/prefect_server.py) answers in ~4 s on an idle 2-core machine;
+    # 20 s (Prefect's default) is too short when the machine is busy
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
 
@@ -533,6 +533,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     _prefect_defaults()
+    from flows import prefect_server
+
+    # with no Prefect server configured, its temporary one starts now, while this process imports
+    server = (prefect_server.TemporaryServer.start()
+              if args.command in FLOW_COMMANDS and prefect_server.wanted(os.environ) else None)
     from flows.delivery.mail import DeliveryError
     from flows.freshness import SourcesLate
     from flows.ingest.profiles import ProfileError
@@ -542,13 +547,15 @@ def main(argv: list[str] | None = None) -> int:
     from flows.warehouse.db import WarehouseBusy
 
     try:
+        if server is not None:
+            server.use()
         with _flow_run_settings(args.command):
             return COMMANDS[args.command](args)
     except WarehouseBusy as exc:  # another run (RunInProgress) or another process holds the warehouse
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BUSY
     except (ConfigError, ProfileError, ModelError, NoDataForDate, BuildFailed, RunIncomplete,
-            DeliveryError, SourcesLate) as exc:
+            DeliveryError, SourcesLate, prefect_server.ServerNotStarted) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

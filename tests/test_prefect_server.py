@@ -1,0 +1,97 @@
+"""The temporary Prefect server a flow command starts when no server is configured
+(flows/prefect_server.py): real commands in subprocesses, real Prefect servers."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows.prefect_server import healthy, wanted
+
+REPO = Path(__file__).resolve().parents[1]
+ANNOUNCED = re.compile(r"a temporary Prefect server for this command on http://127\.0\.0\.1:(\d+)")
+# a line of the run's log, as Prefect's console handler prints it (the "View at" link is console-only)
+RUN_LOG_LINE = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} \| \w+\s+\| (Flow|Task) run '[^']+' - (?!View at)", re.M)
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PYTHONPATH=str(REPO), **extra)
+    return env
+
+
+def _ingest(settings, home: Path, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flows", "ingest", "--config", str(settings.config_path)],
+                          capture_output=True, text=True, cwd=home.parent, env=_env(home, **extra), timeout=300)
+
+
+def test_a_flow_command_with_no_server_runs_on_a_temporary_one_that_keeps_the_run_and_stops(project, drop, tmp_path):
+    drop(project, "tmall_flagship", "ExportOrderList_2026-11-22.csv")
+    home = tmp_path / "prefect-home"  # empty: the server creates its database first
+    result = _ingest(project, home)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    announced = ANNOUNCED.search(result.stderr)
+    assert announced, output
+    assert not healthy(int(announced.group(1)))  # it stopped with the command
+    assert "View at http" not in output  # no link to a UI this server does not serve
+
+    with sqlite3.connect(home / "prefect.db") as db:
+        runs = db.execute("select id, name, state_type from flow_run").fetchall()
+        assert [(name, state) for _, name, state in runs] == [(runs[0][1], "COMPLETED")]
+        logged = [m for (m,) in db.execute("select message from log where flow_run_id = ? order by timestamp",
+                                           (runs[0][0],))]
+    printed = RUN_LOG_LINE.findall(output)
+    assert printed and len(logged) == len(printed)  # every line of the run reached the server before it stopped
+    assert logged[-1] == "Finished in state Completed()"
+
+
+def test_a_server_named_in_a_prefect_profile_is_used_and_none_is_started(prefect_harness, project, drop, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    drop(project, "tmall_flagship", "ExportOrderList_2026-11-22.csv")
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    (home / "profiles.toml").write_text(f'active = "shop"\n\n[profiles.shop]\nPREFECT_API_URL = "{prefect_harness}"\n',
+                                        encoding="utf-8")
+    result = _ingest(project, home)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert not ANNOUNCED.search(output)
+    name = re.search(r"Beginning flow run '([^']+)'", output).group(1)
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
+    assert [run.state.type.value for run in runs] == ["COMPLETED"]
+    assert not (home / "prefect.db").exists()  # no temporary server opened a database there
+
+
+def test_a_temporary_server_that_cannot_start_is_a_clear_error_and_no_flow_runs(project, drop, tmp_path):
+    drop(project, "tmall_flagship", "ExportOrderList_2026-11-22.csv")
+    home = tmp_path / "prefect-home"
+    result = _ingest(project, home, PREFECT_SERVER_DATABASE_CONNECTION_URL=
+                     f"sqlite+aiosqlite:///{tmp_path}/no-such-folder/prefect.db")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: the temporary Prefect server exited with status 3 before it answered")
+    assert "PREFECT_API_URL" in last
+    assert "Beginning flow run" not in result.stdout + result.stderr
+    assert not project.warehouse_path.exists()
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, True),
+    ({"PREFECT_API_URL": "http://127.0.0.1:4200/api"}, False),
+    ({"PREFECT_API_URL": "  "}, True),
+    ({"PREFECT_SERVER_ALLOW_EPHEMERAL_MODE": "false"}, False),
+    ({"PREFECT_SERVER_EPHEMERAL_ENABLED": "0"}, False),
+    ({"PREFECT_SERVER_EPHEMERAL_ENABLED": "true"}, True),
+])
+def test_only_an_environment_without_a_server_or_a_ban_starts_one(env, expected):
+    assert wanted(env) is expected
