@@ -7,8 +7,8 @@ again (3.5-4 s) while the caller waits, its own imports long done. ``shopreport`
 subprocess (the command line and environment of Prefect's ``SubprocessASGIServer``) as the first
 thing a flow command does, before it imports Prefect, so that the server starts while the command
 imports its own modules, and waits for it only when Prefect's settings are read. Prefect then sees
-an ``PREFECT_API_URL`` and starts nothing. The server stops when the command ends, as Prefect's
-does.
+a ``PREFECT_API_URL`` and starts nothing. The server stops when the command ends, as Prefect's
+does, and also when the command is killed (Prefect's is left running then).
 
 Nothing here imports Prefect: ``start`` must cost nothing but a process start.
 """
@@ -16,8 +16,10 @@ Nothing here imports Prefect: ``start`` must cost nothing but a process start.
 from __future__ import annotations
 
 import atexit
+import functools
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +32,7 @@ from pathlib import Path
 _FALSE = {"0", "false", "f", "no", "n", "off"}
 PORT_IN_USE = 3  # uvicorn's exit status when it cannot start (its port taken, among others)
 STOP_WAIT_S = 5.0
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 class ServerNotStarted(RuntimeError):
@@ -61,6 +64,17 @@ def healthy(port: int, timeout: float = 1.0) -> bool:
         return False
     finally:
         connection.close()
+
+
+def _end_with_parent(parent: int) -> None:
+    """In the server process before it starts (Linux): the kernel sends it SIGTERM when the
+    command's process ends, killed (SIGKILL, a crash) too, so that no server is left behind.
+    (Prefect's own temporary server outlives a killed process.)"""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it ended before the line above
+        os._exit(1)
 
 
 def wanted(environ: os._Environ | dict[str, str]) -> bool:
@@ -108,7 +122,8 @@ class TemporaryServer:
              "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
              "--log-level", "error", "--lifespan", "on"],
             env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
-                 "PREFECT__SERVER_FINAL": "1"})
+                 "PREFECT__SERVER_FINAL": "1"},
+            preexec_fn=functools.partial(_end_with_parent, os.getpid()) if sys.platform == "linux" else None)
 
     def wait(self, timeout: float) -> None:
         """Until the server answers its health check; a port taken meanwhile means a new port."""

@@ -8,6 +8,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,32 @@ def test_a_flow_command_with_no_server_runs_on_a_temporary_one_that_keeps_the_ru
     printed = RUN_LOG_LINE.findall(output)
     assert printed and len(logged) == len(printed)  # every line of the run reached the server before it stopped
     assert logged[-1] == "Finished in state Completed()"
+
+
+def test_the_temporary_server_ends_when_the_command_is_killed(project, drop, tmp_path):
+    """A crash (SIGKILL) runs no exit handler: the kernel ends the server (PR_SET_PDEATHSIG)."""
+    drop(project, "tmall_flagship", "ExportOrderList_2026-11-22.csv")
+    home = tmp_path / "prefect-home"
+    proc = subprocess.Popen([sys.executable, "-m", "flows", "ingest", "--config", str(project.config_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                            env=_env(home))
+    port = None
+    try:
+        for line in proc.stderr:
+            if announced := ANNOUNCED.search(line):
+                port = int(announced.group(1))
+                break
+        assert port and healthy(port) and proc.poll() is None  # the command is running on it
+        proc.kill()
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 15
+        while healthy(port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not healthy(port)
+    finally:
+        proc.kill()
+        if port and healthy(port):  # left behind: end it, so that it does not outlive the tests
+            subprocess.run(["pkill", "-f", f"uvicorn .* --port {port} "], check=False)
 
 
 def test_a_server_named_in_a_prefect_profile_is_used_and_none_is_started(prefect_harness, project, drop, tmp_path):
