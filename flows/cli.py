@@ -208,6 +208,7 @@ def _prefect_defaults() -> None:
 
 
 FLOW_COMMANDS = ("demo", "run", "ingest", "build", "backfill")  # the commands that run Prefect flows
+RENDER_COMMANDS = ("demo", "run")  # … and those of them that render reports
 
 
 def _flow_run_settings(command: str) -> contextlib.AbstractContextManager:
@@ -548,6 +549,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if server is not None:
+            if args.command in RENDER_COMMANDS:
+                from flows.reports.render import warm_up
+
+                warm_up()  # the renderers import while this process waits for the server
             server.use()
         with _flow_run_settings(args.command):
             return COMMANDS[args.command](args)

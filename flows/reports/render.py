@@ -48,8 +48,10 @@ RENDER_MODULES = ("matplotlib.figure", "matplotlib.backends.backend_agg", "weasy
 def warm_up(modules: tuple[str, ...] = RENDER_MODULES) -> threading.Thread:
     """Import the renderers (matplotlib, WeasyPrint, openpyxl: about 1.6 s) in a background thread while
     the run builds the warehouse, which waits on DuckDB with the GIL released (not during the
-    ingest: its pandas work would share the GIL with the imports). The report then finds them
-    imported. An import that fails here fails again, with its message, where it is used."""
+    ingest: its pandas work would share the GIL with the imports); with no Prefect server
+    configured, the command starts it earlier, while it waits for its temporary server
+    (flows/cli.py), and the build then has both cores. The report then finds them imported. An
+    import that fails here fails again, with its message, where it is used."""
     def load() -> None:
         for name in modules:
             try:
