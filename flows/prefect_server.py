@@ -66,15 +66,20 @@ def healthy(port: int, timeout: float = 1.0) -> bool:
         connection.close()
 
 
-def _end_with_parent(parent: int) -> None:
+def _end_with_parent(prctl, parent: int) -> None:
     """In the server process before it starts (Linux): the kernel sends it SIGTERM when the
     command's process ends, killed (SIGKILL, a crash) too, so that no server is left behind.
-    (Prefect's own temporary server outlives a killed process.)"""
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    (Prefect's own temporary server outlives a killed process.) It runs between fork and exec:
+    nothing is imported or looked up here (``prctl`` is found beforehand)."""
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != parent:  # it ended before the line above
         os._exit(1)
+
+
+def _prctl():
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True).prctl
 
 
 def wanted(environ: os._Environ | dict[str, str]) -> bool:
@@ -123,7 +128,7 @@ class TemporaryServer:
              "--log-level", "error", "--lifespan", "on"],
             env={**os.environ, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                  "PREFECT__SERVER_FINAL": "1"},
-            preexec_fn=functools.partial(_end_with_parent, os.getpid()) if sys.platform == "linux" else None)
+            preexec_fn=functools.partial(_end_with_parent, _prctl(), os.getpid()) if sys.platform == "linux" else None)
 
     def wait(self, timeout: float) -> None:
         """Until the server answers its health check; a port taken meanwhile means a new port."""
