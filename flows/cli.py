@@ -225,6 +225,22 @@ def _flow_run_settings(command: str) -> contextlib.AbstractContextManager:
     return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
 
 
+@contextlib.contextmanager
+def _prefect(args: argparse.Namespace) -> Iterator[None]:
+    """Around a command's flow runs, once its arguments are checked: the temporary Prefect server,
+    if this command started one, is waited for and used (meanwhile the renderers import, for the
+    commands that render), and the runs send no heartbeats (``_flow_run_settings``)."""
+    server = getattr(args, "prefect_server", None)
+    if server is not None and not server.used:
+        if args.command in RENDER_COMMANDS:
+            from flows.reports.render import warm_up
+
+            warm_up()  # the renderers import while this process waits for the server
+        server.use()
+    with _flow_run_settings(args.command):
+        yield
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from flows.demo import generate_demo
 
@@ -252,7 +268,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     print("running the pipeline (ingest → build → render → deliver) as a Prefect flow …")
     started = time.perf_counter()
-    deliveries = daily_report(config=str(config), report_date=end_date)
+    with _prefect(args):
+        deliveries = daily_report(config=str(config), report_date=end_date)
     settings = load_settings(config)
     print(f"\ndaily reports done in {time.perf_counter() - started:.1f}s.")
     print(f"  configuration: {config}")
@@ -269,7 +286,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     week = last_complete_week(end_date + dt.timedelta(days=1))  # the week ending on end_date, if a Sunday
     print(f"\nrendering the weekly report for {iso_week_label(week)} …")
-    weekly = weekly_report(config=str(config), week_start=week, ingest=False)
+    with _prefect(args):
+        weekly = weekly_report(config=str(config), week_start=week, ingest=False)
     print(f"  weekly reports: {settings.archive_dir / 'weekly'}")
     for pdf in sorted((settings.archive_dir / "weekly").glob(f"*/{iso_week_label(week)}/*.pdf")):
         print(f"                 {pdf}")
@@ -312,7 +330,8 @@ def _exclusive(config: str, args: argparse.Namespace) -> Iterator[None]:
         if settings.warehouse_path.exists():
             with open_warehouse(settings.warehouse_path, read_only=True):
                 pass  # WarehouseBusy when another process (not a shopreport run) holds the file
-        yield
+        with _prefect(args):
+            yield
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -525,7 +544,12 @@ COMMANDS = {"demo": cmd_demo, "init": cmd_init, "doctor": cmd_doctor, "run": cmd
             "backfill": cmd_backfill, "archive": cmd_archive, "retention": cmd_retention}
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, temporary_server: bool = False) -> int:
+    """The command named in ``argv``; its exit code. ``temporary_server`` (the program, ``run``):
+    with no Prefect server configured, a flow command starts Prefect's temporary server at once,
+    so that it comes up while the command imports and checks its arguments
+    (flows/prefect_server.py). Called in a process that lives on (tests), Prefect starts its own
+    at the first flow, as usual."""
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
@@ -536,9 +560,9 @@ def main(argv: list[str] | None = None) -> int:
     _prefect_defaults()
     from flows import prefect_server
 
-    # with no Prefect server configured, its temporary one starts now, while this process imports
-    server = (prefect_server.TemporaryServer.start()
-              if args.command in FLOW_COMMANDS and prefect_server.wanted(os.environ) else None)
+    args.prefect_server = (prefect_server.TemporaryServer.start()
+                           if temporary_server and args.command in FLOW_COMMANDS
+                           and prefect_server.wanted(os.environ) else None)
     from flows.delivery.mail import DeliveryError
     from flows.freshness import SourcesLate
     from flows.ingest.profiles import ProfileError
@@ -548,14 +572,7 @@ def main(argv: list[str] | None = None) -> int:
     from flows.warehouse.db import WarehouseBusy
 
     try:
-        if server is not None:
-            if args.command in RENDER_COMMANDS:
-                from flows.reports.render import warm_up
-
-                warm_up()  # the renderers import while this process waits for the server
-            server.use()
-        with _flow_run_settings(args.command):
-            return COMMANDS[args.command](args)
+        return COMMANDS[args.command](args)
     except WarehouseBusy as exc:  # another run (RunInProgress) or another process holds the warehouse
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BUSY
@@ -595,7 +612,7 @@ def run() -> None:
 
     atexit.register(leave)
     try:
-        code = main()
+        code = main(temporary_server=True)
     except BrokenPipeError:  # the program reading the output went away (`shopreport ledger | head`)
         # no traceback; what is still buffered goes nowhere (the advice of Python's `signal` docs)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

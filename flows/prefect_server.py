@@ -101,6 +101,7 @@ class TemporaryServer:
     port: int = 0
     process: subprocess.Popen | None = None
     started: float = 0.0
+    used: bool = False  # ``use`` has run
 
     @property
     def api_url(self) -> str:
@@ -160,6 +161,7 @@ class TemporaryServer:
         from prefect.settings import (PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED,
                                       PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)
 
+        self.used = True
         if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
             self.stop()
             return False

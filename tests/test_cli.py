@@ -52,9 +52,9 @@ def test_the_program_leaves_with_its_exit_code_its_whole_output_and_its_exit_han
         import atexit, sys
         from flows import cli
 
-        def main_with_a_handler(argv=None):
+        def main_with_a_handler(argv=None, **kwargs):
             atexit.register(lambda: open({str(marker)!r}, "w").write("ran"))
-            return real_main(argv)
+            return real_main(argv, **kwargs)
 
         real_main, cli.main = cli.main, main_with_a_handler
         sys.argv = ["shopreport", *sys.argv[1:]]

@@ -112,6 +112,17 @@ def test_a_temporary_server_that_cannot_start_is_a_clear_error_and_no_flow_runs(
     assert not project.warehouse_path.exists()
 
 
+def test_a_command_with_wrong_arguments_fails_without_waiting_for_the_server(project, tmp_path):
+    """The command checks its arguments and configuration first; the server it started meanwhile
+    is stopped unused."""
+    home = tmp_path / "prefect-home"
+    result = subprocess.run([sys.executable, "-m", "flows", "ingest", "--shop", "nope", "--config",
+                             str(project.config_path), str(project.config_path)],
+                            capture_output=True, text=True, cwd=tmp_path, env=_env(home), timeout=300)
+    assert result.returncode == 1 and "unknown shop 'nope'" in result.stderr
+    assert not ANNOUNCED.search(result.stderr)  # never waited for, never used
+
+
 @pytest.mark.parametrize(("env", "expected"), [
     ({}, True),
     ({"PREFECT_API_URL": "http://127.0.0.1:4200/api"}, False),
