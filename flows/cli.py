@@ -228,14 +228,10 @@ def _flow_run_settings(command: str) -> contextlib.AbstractContextManager:
 @contextlib.contextmanager
 def _prefect(args: argparse.Namespace) -> Iterator[None]:
     """Around a command's flow runs, once its arguments are checked: the temporary Prefect server,
-    if this command started one, is waited for and used (meanwhile the renderers import, for the
-    commands that render), and the runs send no heartbeats (``_flow_run_settings``)."""
+    if this command started one, is waited for and used, and the runs send no heartbeats
+    (``_flow_run_settings``)."""
     server = getattr(args, "prefect_server", None)
     if server is not None and not server.used:
-        if args.command in RENDER_COMMANDS:
-            from flows.reports.render import warm_up
-
-            warm_up()  # the renderers import while this process waits for the server
         server.use()
     with _flow_run_settings(args.command):
         yield
@@ -571,6 +567,10 @@ def main(argv: list[str] | None = None, temporary_server: bool = False) -> int:
     from flows.warehouse.build import BuildFailed, ModelError
     from flows.warehouse.db import WarehouseBusy
 
+    if args.prefect_server is not None and args.command in RENDER_COMMANDS:
+        from flows.reports.render import warm_up
+
+        warm_up()  # the renderers import while the temporary server starts, not during the build
     try:
         return COMMANDS[args.command](args)
     except WarehouseBusy as exc:  # another run (RunInProgress) or another process holds the warehouse
