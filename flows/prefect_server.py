@@ -6,8 +6,9 @@ starts it (about 2 s), then starts a ``uvicorn`` subprocess that imports the sam
 again (3.5-4 s) while the caller waits, its own imports long done. ``shopreport`` starts that same
 subprocess (the command line and environment of Prefect's ``SubprocessASGIServer``) as the first
 thing a flow command does, before it imports Prefect, so that the server starts while the command
-imports its own modules, and waits for it only when Prefect's settings are read. Prefect then sees
-a ``PREFECT_API_URL`` and starts nothing. The server stops when the command ends, as Prefect's
+imports its modules and checks its arguments, and waits for it just before the first flow
+(``flows/cli.py``: ``run``, ``main``, ``_prefect``). Prefect then sees a ``PREFECT_API_URL`` and
+starts nothing. The server stops when the command ends, as Prefect's
 does, and also when the command is killed (Prefect's is left running then).
 
 Nothing here imports Prefect: ``start`` must cost nothing but a process start.
