@@ -220,13 +220,10 @@ class PrefectServer:
     both ways. ``env`` is the environment of a run against it."""
 
     def __init__(self, home: Path, log) -> None:
-        import socket
-        import urllib.request
+        from flows.prefect_server import free_port, healthy
 
         home.mkdir(parents=True, exist_ok=True)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         self.env = child_env(home / "home")
         self.env["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
         server_env = {k: v for k, v in self.env.items() if k != "PREFECT_API_URL"}
@@ -239,12 +236,8 @@ class PrefectServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"prefect server exited with {self.proc.returncode}; see {home / 'server.log'}")
-            try:
-                with urllib.request.urlopen(self.env["PREFECT_API_URL"] + "/health", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
+            if healthy(port, timeout=2):
+                return
             time.sleep(0.5)
         self.stop()
         raise RuntimeError(f"prefect server not healthy after 180 s; see {home / 'server.log'}")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
-import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from flows.prefect_server import free_port
 
 REPORT_DATE = date(2026, 11, 22)
 SCRIPT_TITLE = '<script>alert("xss")</script>保温杯 500ml'
@@ -508,12 +509,6 @@ class SmtpServer:
     password: str = SMTP_PASSWORD
 
 
-def _free_port() -> int:
-    with socket.socket() as s:  # Controller(port=0) fails its self-check: pick a free port
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server():
     """aiosmtpd on 127.0.0.1 (free port), plain SMTP with AUTH allowed without TLS.
@@ -525,7 +520,8 @@ def smtp_server():
     from aiosmtpd.controller import Controller
     from aiosmtpd.smtp import AuthResult
 
-    server = SmtpServer(host="127.0.0.1", port=_free_port())
+    # Controller(port=0) fails its self-check: pick a free port
+    server = SmtpServer(host="127.0.0.1", port=free_port())
 
     class Handler:
         async def handle_DATA(self, smtp, session, envelope):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from flows.prefect_server import free_port
 
 DEMO_END = dt.date(2026, 11, 22)
 SMTP_USER, SMTP_PASSWORD = "reporter", "s3cret-Pa55!"  # the smtp_server fixture's login
@@ -49,12 +50,6 @@ class ScriptedSmtp:
 
     def received_by(self, address: str) -> list:
         return [m for m in self.messages if address in str(m["To"])]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_scripted_smtp():

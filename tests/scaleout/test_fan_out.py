@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ import pytest
 
 from flows import pipeline
 from flows.lake import lake_partitions
+from flows.prefect_server import free_port, healthy
 from flows.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,22 +84,12 @@ def _signal_group(proc: subprocess.Popen, sig: int) -> None:
         pass
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, procs: Processes, timeout: float = 90) -> None:
+def _wait_healthy(port: int, server: subprocess.Popen, procs: Processes, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert server.poll() is None, f"prefect server exited with {server.returncode}\n{procs.logs()}"
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
+        if healthy(port, timeout=2):
+            return
         time.sleep(0.5)
     raise AssertionError(f"prefect server not healthy after {timeout}s\n{procs.logs()}")
 
@@ -121,7 +111,7 @@ def _four_shop_demo(folder: Path) -> Path:
 def cluster(tmp_path_factory):
     """Server + process pool + extract-shop deployment (from prefect.yaml) + two workers."""
     folder = tmp_path_factory.mktemp("prefect-cluster")
-    port = _free_port()
+    port = free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SHOPREPORT_"))}
     env.update({
@@ -138,7 +128,7 @@ def cluster(tmp_path_factory):
     procs = Processes(folder, env)
     try:
         server = procs.start("server", "server", "start", "--host", "127.0.0.1", "--port", str(port))
-        _wait_healthy(api, server, procs)
+        _wait_healthy(port, server, procs)
         procs.run("work-pool", sys.executable, "-m", "prefect", "work-pool", "create", EXTRACT_POOL,
                   "--type", "process")
         procs.run("deploy", sys.executable, "-m", "prefect", "--no-prompt", "deploy", "--name", "extract-shop")
