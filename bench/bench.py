@@ -20,12 +20,17 @@ traffic and ad reports in proportion) into ``--out`` and measures, each in a fre
             once with no server (Prefect starts a temporary one in the process) and once against a
             ``prefect server start`` the benchmark keeps running (how scheduled runs execute);
 - weekly:   ``shopreport run weekly --no-ingest --scope <shop>`` on the loaded warehouse;
-- baselines: ``bench/baseline_duckdb.py``, ``bench/baseline_pandas.py`` and ``cat`` of the bytes.
+- baselines: ``bench/baseline_duckdb.py``, ``bench/baseline_pandas.py`` and ``cat`` of the bytes;
+            for the morning, ``baseline_duckdb.py --morning``: the hand-written incremental day
+            (the new files of every shop into the history's orders, kept in a DuckDB file, and
+            the touched shop-days' metrics recomputed), timed inside the process like the
+            morning data step.
 
 Peak memory is each process's own max RSS (``wait4``; a child process's peak counts when the
 process waited for it). The three daily shop metrics (GMV, paid orders, paying buyers per shop and
-day) of shopreport's ``fct_shop_daily`` and of both baselines must agree to the cent: any
-difference is printed and the exit status is 1. The table is printed and written to
+day) of shopreport's ``fct_shop_daily`` and of both baselines must agree to the cent, and so must
+shopreport's after the first morning data step and the DuckDB script's morning: any difference
+is printed and the exit status is 1. The table is printed and written to
 ``--out/result.md``.
 """
 
@@ -134,6 +139,21 @@ def child(mode: str, project: Path) -> None:
     bad = report.count("refused") + report.count("unrecognised")
     print(json.dumps({"ingest": ingested - start, "build": built - ingested, "bad_files": bad,
                       "summary": report.summary(), "models": len(result.models), "notes": result.notes}))
+
+
+MORNING_BASELINE = "baseline: DuckDB script, morning"
+
+
+def morning_baseline(kept: Path, data: Path, work: Path) -> tuple[float, float]:
+    """The DuckDB script's incremental day (``baseline_duckdb.py --morning``) on a copy of the kept
+    orders: the seconds of its work (timed inside, as the morning data step is) and its peak RSS.
+    Its metrics are left in ``work/baseline_morning.csv``."""
+    copy = work / "baseline-morning.duckdb"
+    shutil.copyfile(kept, copy)
+    os.sync()  # as loaded_copy: the copy on disk before the timed run
+    _, rss, text = run_process([python(), str(ROOT / "bench" / "baseline_duckdb.py"), "--morning", str(copy),
+                                str(data), str(work / "baseline_morning.csv")], log=work / "baseline-morning.log")
+    return json.loads(text.strip().splitlines()[-1])["seconds"], rss
 
 
 def python() -> str:
@@ -326,7 +346,7 @@ def bench_size(args, lines_per_year: int, years: int, log,
     prefect_home = out / "prefect-home"
     steps = {name: Step(size, name) for name in (
         "cat (history bytes)", "baseline: DuckDB script", "baseline: pandas script",
-        "(a) full: ingest + build", "(a)   of which ingest", "(a)   of which build",
+        MORNING_BASELINE, "(a) full: ingest + build", "(a)   of which ingest", "(a)   of which build",
         "(b) morning data: ingest + build",
         "(b) morning run, 1 shop (CLI, no server)",
         "(b)   start-up (imports, temporary Prefect server)", "(b)   ingest", "(b)   build",
@@ -373,6 +393,12 @@ def bench_size(args, lines_per_year: int, years: int, log,
     for line in problems:
         log(f"    {line}")
 
+    # the DuckDB script's incremental day starts from the history's orders kept in a file (untimed)
+    kept = work / "baseline-orders.duckdb"
+    kept.unlink(missing_ok=True)
+    run_process([python(), str(ROOT / "bench" / "baseline_duckdb.py"), "--keep", str(kept), str(data),
+                 str(work / "baseline_kept.csv")], log=work / "baseline-morning.log")
+
     day = MORNING.isoformat()
     for i in range(args.morning_repeat or args.repeat):
         project = loaded_copy(loaded, data, work / "morning-data", args.memory_limit, with_morning=True)
@@ -385,6 +411,19 @@ def bench_size(args, lines_per_year: int, years: int, log,
             f"({wall:.1f}s wall with imports), {rss:.0f} MB; {timings['summary']}")
         for note in timings.get("notes", []):
             log(f"    build: {note}")
+        seconds, rss = morning_baseline(kept, data, work)
+        steps[MORNING_BASELINE].seconds.append(seconds)
+        steps[MORNING_BASELINE].rss_mb.append(rss)
+        log(f"  DuckDB script's morning {i + 1}: {seconds:.2f}s, {rss:.0f} MB")
+        if i == 0:
+            export_shopreport_metrics(project, work / "shopreport_morning.csv")
+            found = disagreements(work / "shopreport_morning.csv",
+                                  {"DuckDB script's morning": work / "baseline_morning.csv"})
+            log("  agreement after the morning: " + ("shopreport and the DuckDB script's morning agree"
+                                                     if not found else f"{len(found)} problem(s)"))
+            for line in found:
+                log(f"    {line}")
+            problems += found
         if args.no_cli:
             continue
 
@@ -440,18 +479,20 @@ def bench_size(args, lines_per_year: int, years: int, log,
 def table(steps: list[Step], infos: list[dict], args) -> str:
     by = {(s.size, s.name): s for s in steps}
     head = ("| size | step | median s | spread (min–max) s | runs | peak RSS MB | × DuckDB script "
-            "| × pandas script | × cat |")
-    lines = [head, "|" + "---|" * 9]
+            "| × pandas script | × cat | × DuckDB script's morning |")
+    lines = [head, "|" + "---|" * 10]
     for s in steps:
         if not s.seconds:
             continue
         duck = by[(s.size, "baseline: DuckDB script")].median
         pandas_ = by[(s.size, "baseline: pandas script")].median
         cat = by[(s.size, "cat (history bytes)")].median
+        morning = by[(s.size, MORNING_BASELINE)]
         rss = f"{max(s.rss_mb):,.0f}" if s.rss_mb else "–"
+        versus_morning = f"{s.median / morning.median:.2f}" if s.name.startswith("(b)") and morning.seconds else "–"
         lines.append(f"| {s.size} | {s.name} | {s.median:.2f} | {min(s.seconds):.2f}–{max(s.seconds):.2f} "
                      f"| {len(s.seconds)} | {rss} | {s.median / duck:.2f} | {s.median / pandas_:.2f} "
-                     f"| {s.median / cat:,.0f} |")
+                     f"| {s.median / cat:,.0f} | {versus_morning} |")
     sizes = "; ".join(f"{i['size']}: {i['order_lines']:,} order lines, {i['history_mb']:.0f} MB in "
                       f"{i['files']} files, {i['shop_days']:,} shop-days" for i in infos)
     return "\n".join(lines) + f"\n\n{args.shops} shops. {sizes}.\n"
@@ -520,7 +561,8 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
     result = table(steps, infos, args)
     agreement = ("Agreement: shopreport's fct_shop_daily, the DuckDB script and the pandas script give the "
-                 "same GMV (to the cent), paid orders and paying buyers for every shop and day."
+                 "same GMV (to the cent), paid orders and paying buyers for every shop and day; after the "
+                 "morning, shopreport and the DuckDB script's morning do too."
                  if not problems else "Agreement: FAILED\n\n" + "\n".join(f"- {p}" for p in problems))
     text = (f"# shopreport end-to-end benchmark\n\n`{' '.join(['bench/bench.py', *(argv or sys.argv[1:])])}`\n\n"
             f"{result}\n{agreement}\n\nMachine: {machine()}\n")

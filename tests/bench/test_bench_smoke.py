@@ -31,11 +31,19 @@ def test_bench_runs_and_a_wrong_baseline_fails_the_agreement(tmp_path):
     assert len(problems) == 1 and problems[0].startswith("- DuckDB script: ")  # one shop-day, one cent
     assert "pandas script:" not in result  # shopreport and pandas agree
     for step in ("cat (history bytes)", "baseline: DuckDB script", "baseline: pandas script",
-                 "(a) full: ingest + build", "(b) morning data: ingest + build"):
+                 "baseline: DuckDB script, morning", "(a) full: ingest + build", "(b) morning data: ingest + build"):
         assert f"| {step} |" in result
-    runs = {cells[1]: int(cells[4]) for cells in (line.split(" | ") for line in result.splitlines())
+    rows = {cells[1]: cells for cells in (line.split(" | ") for line in result.splitlines())
             if len(cells) > 5 and cells[4].isdigit()}
-    assert runs["(a) full: ingest + build"] == 1 and runs["(b) morning data: ingest + build"] == 2
+    assert int(rows["(a) full: ingest + build"][4]) == 1 and int(rows["(b) morning data: ingest + build"][4]) == 2
+    assert int(rows["baseline: DuckDB script, morning"][4]) == 2
+    # the morning data step against the DuckDB script's morning: its median over the script's
+    morning, script = (float(rows[name][2]) for name in ("(b) morning data: ingest + build",
+                                                         "baseline: DuckDB script, morning"))
+    ratio = float(rows["(b) morning data: ingest + build"][-1].strip(" |"))
+    assert (morning - 0.005) / (script + 0.005) <= ratio <= (morning + 0.005) / (script - 0.005)  # shown rounded
+    assert rows["(a) full: ingest + build"][-1].strip(" |") == "–"
+    assert "agreement after the morning: shopreport and the DuckDB script's morning agree" in wrong.stdout
 
 
 def test_disagreements_name_the_shop_day(tmp_path):
