@@ -134,3 +134,9 @@ def test_random_cells_parse_as_the_reference_parses_them(values, kind, timezone)
     got, got_bad = SQL[kind](raw, *args)
     assert list(got_bad) == list(ref_bad), (kind, values)
     assert _same(got, ref), (kind, values, list(got), list(ref))
+
+
+def test_the_whitespace_the_fast_reader_strips_is_the_interpreters():
+    from flows.ingest.fast import WHITESPACE
+
+    assert [chr(c) for c in WHITESPACE] == [chr(c) for c in range(0x110000) if chr(c).isspace()]
