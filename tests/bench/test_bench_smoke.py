@@ -43,6 +43,7 @@ def test_bench_runs_and_a_wrong_baseline_fails_the_agreement(tmp_path):
     ratio = float(rows["(b) morning data: ingest + build"][-1].strip(" |"))
     assert (morning - 0.005) / (script + 0.005) <= ratio <= (morning + 0.005) / (script - 0.005)  # shown rounded
     assert rows["(a) full: ingest + build"][-1].strip(" |") == "–"
+    assert rows["baseline: DuckDB script, morning"][-1].strip(" |") == "–"
     assert "agreement after the morning: shopreport and the DuckDB script's morning agree" in wrong.stdout
 
 
