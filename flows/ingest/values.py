@@ -153,10 +153,13 @@ def _timestamps_naive(raw: pd.Series) -> ParseResult:
             "月", "-", regex=False).str.replace("日", "", regex=False)
         cleaned = cleaned.str.replace(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})", r"\1-\2-\3", regex=True)
         # ISO layouts (2026-11-22, 2026-11-22 10:15:01, …T10:15) parse in C; the rest one by one
-        parsed = pd.to_datetime(cleaned, errors="coerce", format="ISO8601")
+        # in microseconds: pandas picks the unit from the cells (seconds when none has a fraction),
+        # and a second parse's values of a finer unit could not be put into the first's
+        parsed = pd.to_datetime(cleaned, errors="coerce", format="ISO8601").astype("datetime64[us]")
         unparsed = parsed.isna().to_numpy()
         if unparsed.any():
-            parsed[unparsed] = pd.to_datetime(cleaned[unparsed], errors="coerce", format="mixed")
+            parsed[unparsed] = pd.to_datetime(cleaned[unparsed], errors="coerce",
+                                              format="mixed").astype("datetime64[us]")
         values[rest] = parsed.to_numpy(dtype="datetime64[us]")
     result = pd.Series(values, index=raw.index)
     years = result.dt.year.to_numpy(dtype="float64", na_value=np.nan)

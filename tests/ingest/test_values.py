@@ -61,3 +61,13 @@ def test_excel_serial_dates_and_out_of_range_years():
     assert str(days.iloc[0].date()) == "2026-11-22"
     assert str(days.iloc[1].date()) == "2026-11-22"
     assert list(bad) == [False, False, True, True, True]
+
+
+@pytest.mark.parametrize("cells", [("000000.1",), ("000000.1", "2026-11-22 10:15:01"), ("Nov 22, 2026 10:15:01.5",)])
+def test_an_odd_time_alone_is_a_reject_or_a_time_not_a_crash(cells):
+    # a cell only the slow parse reads: pandas gave the first parse seconds and the second
+    # microseconds, and putting one into the other raised a TypeError
+    ts, bad = parse_timestamp(s(*cells), "Asia/Shanghai")
+    assert list(bad) == [cell == "000000.1" for cell in cells]
+    assert [t.strftime("%Y-%m-%d %H:%M:%S.%f") for t in ts.dropna()] == \
+        ["2026-11-22 02:15:01.000000"] * (len(cells) == 2) + ["2026-11-22 02:15:01.500000"] * (cells[0].startswith("Nov"))
