@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from flows import pipeline
 from flows.warehouse.db import open_warehouse
+
+from .conftest import write_project
 
 TMALL_FILES = ["ExportOrderList_2026-11-22.csv", "【生意参谋平台】流量来源_2026-11-21_2026-11-22.csv",
                "计划报表_20261123_073000.csv"]
@@ -180,13 +185,7 @@ def test_an_ingest_keeps_its_commits_in_the_log_and_a_killed_process_loses_none(
     (load.INGEST_CHECKPOINT_THRESHOLD): it commits file by file, and each checkpoint writes the raw
     tables' last row groups again. Thirty Shopify exports of 4,000 lines stay in the log (31 MB), and a
     process that ends without closing the warehouse (as a killed one does) loses none of them."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
     from bench.synthetic import write_shopify
-
-    from .conftest import write_project
 
     settings = write_project(tmp_path)
     for day in range(1, 31):  # different bytes each: the sha256 check would call copies loaded already
