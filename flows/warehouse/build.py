@@ -303,17 +303,20 @@ def _unique_among_sql(model: str, cols: list[str], new_rows: str) -> str:
             f"group by {listed}) where n > 1")
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, model: Model, new_rows: str | None = None) -> list[CheckResult]:
+def run_checks(con: duckdb.DuckDBPyConnection, model: Model, new_rows: str | None = None, *,
+               whole_partitions: bool = True) -> list[CheckResult]:
     """Run the model's checks on its table. ``new_rows`` (an incremental refresh's inserted rows,
     in a temp table): the checks that can be decided on those rows alone run there instead: row
     checks (not_null, accepted_values, expression), and unique over columns that hold the
-    partition columns (the partitions left alone were checked when they were built). A failing
+    partition columns (the partitions left alone were checked when they were built), unless
+    the new rows were appended to partitions that hold older rows (``whole_partitions`` false:
+    a ``sequence`` model's keys). A failing
     ``unique`` over other columns is counted on the keys the new rows hold: the rest of the table
     passed it in the builds before (a failed check rolls its build back), so a duplicate now
     has a new row in it. Warnings are counted on the whole table."""
     results = []
     checks = model.doc.get("checks") or {}
-    partition = set(model.refresh.partition_by) if model.refresh is not None else set()
+    partition = set(model.refresh.partition_by) if model.refresh is not None and whole_partitions else set()
     for level in ("fail", "warn"):
         for check in checks.get(level) or []:
             table = model.name
@@ -405,7 +408,8 @@ def _build(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path,
             except duckdb.Error as exc:
                 raise BuildFailed(f"{model.path}: {exc}") from exc
             result.refreshed[model.name] = how
-            checks = (run_checks(con, model, refresher.new_rows.get(model.name) if refresher else None)
+            checks = (run_checks(con, model, refresher.new_rows.get(model.name) if refresher else None,
+                                 whole_partitions=not refresher or model.name not in refresher.appended)
                       if how != "unchanged" else [])
             result.models.append(model.name)
             result.checks.extend(checks)

@@ -86,6 +86,8 @@ class Refresh:
     by_key: bool = False  # partition_by is a list of key columns (else one date column)
     by_shop: bool = False  # a date model whose rows of a shop and day read that shop's rows only
     recent_keys: bool = False  # a key model whose touched keys' input rows are recent (bound the reads)
+    sequence: str | None = None  # a key model's column numbering a key's rows in load order (see below)
+    latest: str | None = None  # with sequence: a flag true on each key's last row only
 
     @property
     def order_by(self) -> str:
@@ -110,7 +112,8 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
         raise RefreshError(f"{name}: materialized is 'table' or 'incremental'; got {materialized!r}")
     spec = doc.get("incremental") or {}
     unknown = set(spec) - {"partition_by", "append", "grain", "lookback_days", "narrow_inputs",
-                           "unaffected_by", "whole_inputs", "cluster_by", "by_shop", "recent_keys"}
+                           "unaffected_by", "whole_inputs", "cluster_by", "by_shop", "recent_keys",
+                           "sequence", "latest"}
     if unknown:
         raise RefreshError(f"{name}: unknown incremental setting(s) {', '.join(sorted(unknown))}")
     partition_by = spec.get("partition_by")
@@ -129,7 +132,8 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
                       whole_inputs=tuple(spec.get("whole_inputs") or ()),
                       cluster_by=_columns_of(spec.get("cluster_by")), by_key=by_key,
                       by_shop=bool(spec.get("by_shop", False)),
-                      recent_keys=bool(spec.get("recent_keys", False)))
+                      recent_keys=bool(spec.get("recent_keys", False)),
+                      sequence=spec.get("sequence") or None, latest=spec.get("latest") or None)
     if refresh.append and partition_by != ("source_file_id",):
         raise RefreshError(f"{name}: append models are partitioned by source_file_id")
     if refresh.narrow_inputs and refresh.kind != "key":
@@ -140,6 +144,13 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
         raise RefreshError(f"{name}: by_shop is for date-partitioned models (a key model lists shop_id in its key)")
     if refresh.recent_keys and not refresh.narrow_inputs:
         raise RefreshError(f"{name}: recent_keys bounds the reads of narrow_inputs; it has none")
+    if refresh.sequence is not None:
+        if refresh.kind != "key" or not isinstance(refresh.sequence, str):
+            raise RefreshError(f"{name}: sequence names one column of a key-partitioned model")
+        if "source_file_id" not in (doc.get("grain") or ()):
+            raise RefreshError(f"{name}: sequence appends the rows of new files: source_file_id must be in its grain")
+    if refresh.latest is not None and (refresh.sequence is None or not isinstance(refresh.latest, str)):
+        raise RefreshError(f"{name}: latest names the flag of a sequence model's last row per key; it needs sequence")
     return refresh
 
 
@@ -221,6 +232,7 @@ class IncrementalRefresh:
                                         for name in SOURCES_BY_FILE}
         self.temp_tables: list[str] = []
         self.new_rows: dict[str, str] = {}  # model -> the temp table of the rows its refresh inserted
+        self.appended: set[str] = set()  # key models whose new rows are appended to their keys' rows
 
     def refresh(self, model: Model) -> str:
         """Bring one model up to date; say how (for the build log).
@@ -288,6 +300,8 @@ class IncrementalRefresh:
         with self._narrowed(narrowed):
             self.con.execute(f"create or replace temp table {new} as select * from (\n{model.sql}\n) as t "
                              f"semi join {parts} on " + match.format(t="t"))
+        if model.refresh.sequence and self._new_files_follow(model, new):
+            return self._append_in_sequence(model, parts, new)
         keep = model.name in self.read_by
         # The table's rows in the touched partitions, by row id: a semi join that reads only the
         # partition columns, then a fetch of those rows. A semi join selecting every column reads
@@ -320,6 +334,49 @@ class IncrementalRefresh:
             shops = self.con.execute(f"select count(distinct {SHOP}) from {parts}").fetchall()[0][0]
             return f"{self._count(parts)} partition(s) of {shops} shop(s)"
         return f"{self._count(parts)} partition(s)"
+
+    def _new_files_follow(self, model: Model, new: str) -> bool:
+        """Whether, in every touched key, the rows of the files new to this build come after
+        (by the model's ``sequence``) every row of the files before them. Not so when an export
+        covering an earlier day is loaded after a later one: then the key's rows are numbered
+        anew and its partition is refreshed whole."""
+        keys = ", ".join(model.refresh.partition_by)
+        sequence, since = model.refresh.sequence, self.last_source_file_id
+        earlier = self.con.execute(
+            f"select count(*) from (select {keys}, "
+            f"max({sequence}) filter (where source_file_id <= {since}) as last_before, "
+            f"min({sequence}) filter (where source_file_id > {since}) as first_new "
+            f"from {new} group by {keys}) where last_before >= first_new").fetchall()[0][0]
+        return earlier == 0
+
+    def _append_in_sequence(self, model: Model, parts: str, new: str) -> str:
+        """The touched keys' rows from new files come after their old rows, and a row depends
+        only on the rows before it (what ``sequence`` declares), but for the ``latest`` flag:
+        the old rows are what the table holds already, so only the new files' rows are
+        inserted, and the flag of each touched key's previous last row is cleared. A morning
+        that re-exports an order line writes its one new snapshot, not all of them again."""
+        refresh, since = model.refresh, self.last_source_file_id
+        appended = self._temp(f"_appended__{model.name}")
+        self.con.execute(f"create or replace temp view {appended} as select * from {new} "
+                         f"where source_file_id > {since}")
+        if refresh.latest:
+            match = " and ".join(f"t.{c} = {parts}.{c}" for c in refresh.partition_by)
+            self.con.execute(f"update {model.name} as t set {refresh.latest} = false from {parts} "
+                             f"where {match} and t.{refresh.latest} and t.source_file_id <= {since}")
+        self.con.execute(f"insert into {model.name} select * from {appended}{refresh.order_by}")
+        self.new_rows[model.name] = appended
+        self.appended.add(model.name)
+        count = self._count(appended)
+        changed = appended
+        if refresh.latest and not self._read_only_by_key_models(model.name):
+            # the rows whose flag was cleared changed too (key readers need only the keys)
+            changed = self._temp(f"_changed__{model.name}")
+            keys = ", ".join(refresh.partition_by)
+            self.con.execute(f"create or replace temp view {changed} as select * from {new} qualify "
+                             f"source_file_id > {since} or {refresh.sequence} = max({refresh.sequence}) "
+                             f"filter (where source_file_id <= {since}) over (partition by {keys})")
+        self.changes[model.name] = changed if count else NOTHING  # the rows before are unchanged
+        return f"appended {count} row(s) to {self._count(parts)} key(s)"
 
     def _date_narrowed_inputs(self, model: Model, parts: str, by_shop: bool = False) -> list[tuple[str, str]]:
         """A date model's partition D reads input dates D - k (k in ``lookback_days``; a week

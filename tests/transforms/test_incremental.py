@@ -192,11 +192,33 @@ def copy_demo(demo: Path, target: Path) -> tuple[Settings, dict[dt.date, list[Pa
 
 
 def test_day_by_day_incremental_builds_equal_a_full_rebuild(held_back_demo, tmp_path):
+    """In order: each day's new order-line snapshots are appended to the lines' earlier ones."""
     settings, held = copy_demo(held_back_demo[0], tmp_path / "demo")
     assert len(held) >= HELD_BACK_DAYS and LATE_REFUND_DAY in held
+    refreshed = []
     for day, paths in held.items():
         load(settings, paths)
-        assert build_now(settings) == "incremental", day
+        with open_warehouse(settings.warehouse_path) as con:
+            result = build(con, settings)
+        assert result.mode == "incremental", day
+        refreshed.append(result.refreshed["int_order_line_snapshots"])
+    assert all(how.startswith("appended ") or how == "unchanged" for how in refreshed), refreshed
+    assert sum(how.startswith("appended ") for how in refreshed) >= HELD_BACK_DAYS - 2, refreshed
+    assert differing_models(settings.warehouse_path, full_rebuild_copy(settings, tmp_path / "full.duckdb")) == {}
+
+
+def test_days_loaded_newest_first_number_the_snapshots_anew_and_equal_a_full_rebuild(held_back_demo, tmp_path):
+    """An export of an earlier day loaded after a later one: the lines both show get their
+    snapshots numbered again in the order of the days, not of loading."""
+    settings, held = copy_demo(held_back_demo[0], tmp_path / "demo")
+    refreshed = []
+    for day in sorted(held, reverse=True):
+        load(settings, held[day])
+        with open_warehouse(settings.warehouse_path) as con:
+            result = build(con, settings)
+        assert result.mode == "incremental", day
+        refreshed.append(result.refreshed["int_order_line_snapshots"])
+    assert any(how.endswith(" partition(s)") for how in refreshed), refreshed
     assert differing_models(settings.warehouse_path, full_rebuild_copy(settings, tmp_path / "full.duckdb")) == {}
 
 

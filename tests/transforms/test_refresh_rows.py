@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.warehouse.build import Model
+from flows.warehouse.build import Model, run_checks
 from flows.warehouse.refresh import IncrementalRefresh, Refresh, RefreshError, parse_refresh
 
 ROWS = 300_000  # three of DuckDB's row groups (122,880 rows each)
@@ -185,3 +185,84 @@ def test_the_changed_rows_are_the_multiset_difference(con, unique):
         con.execute("insert into old values (1, 'a', 1.0)")
         changed = runner._diff("m", "old", "new")
         assert sorted(con.execute(f"select k, v from {changed}").fetchall()) == [(1, "a"), (2, "B"), (2, "b")]
+
+
+SNAPSHOTS_SQL = ("select source_file_id, source_row, k, day, v, row_number() over w as seq, "
+                 "lead(v) over w is null as is_latest, lag(v, 1, 0) over w as previous_v from exports "
+                 "window w as (partition by k order by day, source_file_id, source_row)")
+
+
+def snapshots_model(con: duckdb.DuckDBPyConnection) -> Model:
+    """``snapshots``: a ``sequence`` model over ``exports`` (its files' rows, three files so far),
+    built in full; the last file seen is 3."""
+    con.execute("create table exports as select * from (values "
+                "(1, 1, 10, date '2026-11-01', 5), (1, 2, 11, date '2026-11-01', 6), "
+                "(2, 1, 10, date '2026-11-02', 7), (3, 1, 12, date '2026-11-03', 8)) "
+                "t(source_file_id, source_row, k, day, v)")
+    doc = {"grain": ["source_file_id", "source_row"],
+           "checks": {"fail": [{"unique": ["k", "seq"]}, {"unique": ["source_file_id", "source_row"]}]}}
+    refresh = parse_refresh("snapshots", {"materialized": "incremental", "incremental": {
+        "partition_by": ["k"], "narrow_inputs": ["exports"], "sequence": "seq",
+        "latest": "is_latest"}, **doc})
+    snapshots = model("snapshots", SNAPSHOTS_SQL, refresh, inputs=("exports",), doc=doc)
+    con.execute(f"create table snapshots as {SNAPSHOTS_SQL}")
+    return snapshots
+
+
+def refresh_with_new_file(con: duckdb.DuckDBPyConnection, snapshots: Model, rows: list[tuple]) -> str:
+    con.executemany("insert into exports values (?, ?, ?, ?, ?)", rows)
+    con.execute("create or replace temp table new_exports as select * from exports where source_file_id > 3")
+    runner = IncrementalRefresh(con, [snapshots], 3, 1)
+    runner.changes["exports"] = "new_exports"
+    how = runner.refresh(snapshots)
+    failing = [c for c in run_checks(con, snapshots, runner.new_rows["snapshots"],
+                                     whole_partitions="snapshots" not in runner.appended) if not c.passed]
+    assert failing == []
+    return how
+
+
+def test_a_sequence_model_appends_the_snapshots_of_new_files_and_leaves_the_rest(con):
+    snapshots = snapshots_model(con)
+    before = con.execute("select rowid, * exclude (is_latest) from snapshots order by rowid").fetchall()
+    how = refresh_with_new_file(con, snapshots, [(4, 1, 10, "2026-11-04", 9), (4, 2, 13, "2026-11-04", 1)])
+    assert how == "appended 2 row(s) to 2 key(s)"
+    # the rows before stay where they were, with their values; key 10's last one lost is_latest
+    assert con.execute("select rowid, * exclude (is_latest) from snapshots where source_file_id <= 3 "
+                       "order by rowid").fetchall() == before
+    assert sorted(con.execute("select * from snapshots").fetchall()) == sorted(con.execute(SNAPSHOTS_SQL).fetchall())
+    assert con.execute("select source_file_id, seq, is_latest, previous_v from snapshots where k = 10 "
+                       "order by seq").fetchall() == [(1, 1, False, 0), (2, 2, False, 5), (4, 3, True, 7)]
+
+
+def test_an_export_of_an_earlier_day_loaded_late_numbers_its_keys_anew(con):
+    """File 4 covers 1 November, before key 10's snapshot of file 2: key 10's rows are renumbered."""
+    snapshots = snapshots_model(con)
+    how = refresh_with_new_file(con, snapshots, [(4, 1, 10, "2026-10-31", 9), (4, 2, 13, "2026-11-04", 1)])
+    assert how == "2 partition(s)"
+    assert sorted(con.execute("select * from snapshots").fetchall()) == sorted(con.execute(SNAPSHOTS_SQL).fetchall())
+    assert con.execute("select source_file_id, seq, is_latest, previous_v from snapshots where k = 10 "
+                       "order by seq").fetchall() == [(4, 1, False, 0), (1, 2, False, 9), (2, 3, True, 5)]
+
+
+def test_appended_rows_are_checked_unique_against_their_keys_older_rows(con):
+    """Appended rows do not hold their keys whole: unique(k, seq) must look at the table too."""
+    snapshots = snapshots_model(con)
+    con.execute("create temp table appended as select 5 as source_file_id, 1 as source_row, 10 as k, "
+                "date '2026-11-05' as day, 1 as v, 2 as seq, true as is_latest, 0 as previous_v")
+    con.execute("insert into snapshots select * from appended")
+    failing = {c.check: c.failing_rows for c in run_checks(con, snapshots, "appended", whole_partitions=False)}
+    assert failing["unique(k, seq)"] == 1
+    whole = {c.check: c.failing_rows for c in run_checks(con, snapshots, "appended")}
+    assert whole["unique(k, seq)"] == 0  # what a refresh of whole partitions would rightly count
+
+
+def test_a_sequence_is_one_column_of_a_key_model_whose_grain_names_its_file():
+    doc = {"grain": ["source_file_id", "source_row"], "materialized": "incremental",
+           "incremental": {"partition_by": ["k"], "narrow_inputs": ["exports"], "sequence": "seq"}}
+    assert parse_refresh("m", doc).sequence == "seq"
+    with pytest.raises(RefreshError, match="m: sequence appends the rows of new files"):
+        parse_refresh("m", {**doc, "grain": ["k", "seq"]})
+    with pytest.raises(RefreshError, match="m: sequence names one column of a key-partitioned model"):
+        parse_refresh("m", {**doc, "incremental": {"partition_by": "day", "sequence": "seq"}})
+    with pytest.raises(RefreshError, match="m: latest names the flag of a sequence model's last row per key"):
+        parse_refresh("m", {**doc, "incremental": {"partition_by": ["k"], "latest": "is_latest"}})

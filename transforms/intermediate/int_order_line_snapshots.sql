@@ -66,6 +66,9 @@ final as (
         order_lines.currency,
         order_lines.is_paid,
         loaded_files.coverage_end as snapshot_date,
+        -- a snapshot's columns look only at the snapshots before it, but for is_latest: a new
+        -- export's snapshot leaves the earlier ones as they are (an incremental build appends
+        -- it and clears is_latest on the one before)
         row_number() over snapshot_order as snapshot_seq,
         -- the last snapshot in that order is the current one (one window, one sort)
         lead(order_lines.source_row) over snapshot_order is null as is_latest,
