@@ -15,6 +15,8 @@ A model's ``.yml`` says how it can be refreshed (see docs/architecture.md, "Incr
       unaffected_by: [stg_source_files]              # inputs whose changes reach it another way
       cluster_by: created_at          # a full build writes the table in this order (see below)
       recent_keys: true               # a touched key's input rows are recent ones (see below)
+      sequence: snapshot_seq          # new files' rows come after a key's others (see below)
+      latest: is_latest               # the flag of a key's last row
 
     materialized: incremental
     incremental:
@@ -45,6 +47,13 @@ order line's snapshots are days or weeks apart). The refresh then finds the smal
 ``cluster_by`` value among them first and reads the input from there on. For keys whose rows
 span all of history (a buyer's orders, a shop), that search would cost a scan and bound nothing,
 so it is not made.
+
+``sequence`` says that a key's rows are numbered in load order and that each row depends only
+on the rows before it, but for the ``latest`` flag, true on the key's last row. The touched keys
+are recomputed as usual; when in every one of them the rows of the files new to this build come
+after the others, only those rows are inserted and ``latest`` is cleared on each key's previous
+last row: the rows before stay as they are. Otherwise (an export of an earlier day loaded after a
+later one renumbers the key) the keys' rows are deleted and inserted again.
 """
 
 from __future__ import annotations
