@@ -53,7 +53,8 @@ on the rows before it, but for the ``latest`` flag, true on the key's last row. 
 are recomputed as usual; when in every one of them the rows of the files new to this build come
 after the others, only those rows are inserted and ``latest`` is cleared on each key's previous
 last row: the rows before stay as they are. Otherwise (an export of an earlier day loaded after a
-later one renumbers the key) the keys' rows are deleted and inserted again.
+later one renumbers the key) the keys' rows are deleted and inserted again, as they are when a
+model that is not keyed reads the model (it would need the changed rows, not only their keys).
 """
 
 from __future__ import annotations
@@ -309,7 +310,8 @@ class IncrementalRefresh:
         with self._narrowed(narrowed):
             self.con.execute(f"create or replace temp table {new} as select * from (\n{model.sql}\n) as t "
                              f"semi join {parts} on " + match.format(t="t"))
-        if model.refresh.sequence and self._new_files_follow(model, new):
+        if (model.refresh.sequence and self._read_only_by_key_models(model.name)
+                and self._new_files_follow(model, new)):
             return self._append_in_sequence(model, parts, new)
         keep = model.name in self.read_by
         # The table's rows in the touched partitions, by row id: a semi join that reads only the
@@ -376,15 +378,9 @@ class IncrementalRefresh:
         self.new_rows[model.name] = appended
         self.appended.add(model.name)
         count = self._count(appended)
-        changed = appended
-        if refresh.latest and not self._read_only_by_key_models(model.name):
-            # the rows whose flag was cleared changed too (key readers need only the keys)
-            changed = self._temp(f"_changed__{model.name}")
-            keys = ", ".join(refresh.partition_by)
-            self.con.execute(f"create or replace temp view {changed} as select * from {new} qualify "
-                             f"source_file_id > {since} or {refresh.sequence} = max({refresh.sequence}) "
-                             f"filter (where source_file_id <= {since}) over (partition by {keys})")
-        self.changes[model.name] = changed if count else NOTHING  # the rows before are unchanged
+        # the readers are key models: the appended rows name every touched key, the keys of the
+        # rows whose flag was cleared among them
+        self.changes[model.name] = appended if count else NOTHING
         return f"appended {count} row(s) to {self._count(parts)} key(s)"
 
     def _date_narrowed_inputs(self, model: Model, parts: str, by_shop: bool = False) -> list[tuple[str, str]]:
