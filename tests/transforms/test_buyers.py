@@ -1,6 +1,7 @@
 """New vs returning buyers, the 30/90-day repeat rates, weekly buyers and first-order cohorts
-(fct_buyer_orders, fct_buyer_daily, fct_buyer_weekly, fct_buyer_cohorts, rpt_daily_buyers), each
-checked against an independent pandas computation on a small hand-made warehouse."""
+(fct_buyer_orders, fct_buyer_daily, fct_buyer_weekly, fct_buyer_cohorts and the monthly rows it
+is summed from, rpt_daily_buyers), each checked against an independent pandas computation on a
+small hand-made warehouse."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 FIRST_DAY = dt.date(2026, 5, 1)
 DAYS = 150
-BUYER_MODELS = ("fct_buyer_orders", "fct_buyer_daily", "fct_buyer_weekly", "fct_buyer_cohorts",
-                "rpt_daily_buyers")
+BUYER_MODELS = ("fct_buyer_orders", "fct_buyer_daily", "fct_buyer_weekly", "fct_buyer_cohort_months",
+                "fct_buyer_cohorts", "rpt_daily_buyers")
 
 
 def random_orders(seed: int = 7) -> pd.DataFrame:

@@ -247,8 +247,8 @@ def test_several_files_at_once_and_random_split_points_equal_a_full_rebuild(held
 
 def test_one_shop_at_a_time_refreshes_only_that_shop_and_equals_a_full_rebuild(held_back_demo, tmp_path):
     """A morning run for one shop loads only its files: the per-shop models (cohorts, product
-    lifecycle, products) and the by-shop date marts refresh that shop alone, and the other
-    shops' rows stay right."""
+    lifecycle, products) and the by-shop date marts refresh that shop alone, the cohorts' monthly
+    rows only the months of the orders that changed, and the other shops' rows stay right."""
     settings, held = copy_demo(held_back_demo[0], tmp_path / "demo")
     per_shop = [d.name for d in (tmp_path / "demo" / "aside" / min(held).isoformat()).iterdir()]
     assert len(per_shop) >= 2
@@ -259,8 +259,16 @@ def test_one_shop_at_a_time_refreshes_only_that_shop_and_equals_a_full_rebuild(h
         for shop in sorted({p.parent.name for p in paths}):
             load(settings, [p for p in paths if p.parent.name == shop])
             with open_warehouse(settings.warehouse_path) as con:
+                con.execute("create temp table orders_before as select * from fct_buyer_orders")
                 result = build(con, settings)
+                changed_cells = con.execute(
+                    "select count(distinct (shop_id, cohort_month, paid_month)) from ("
+                    "(select * from orders_before except all select * from fct_buyer_orders) union all "
+                    "(select * from fct_buyer_orders except all select * from orders_before))").fetchall()[0][0]
             assert result.mode == "incremental", (day, shop)
+            # the cohort months refresh the cells of the changed orders' months, not the shop
+            cells = result.refreshed["fct_buyer_cohort_months"]
+            assert cells == (f"{changed_cells} partition(s)" if changed_cells else "unchanged"), (day, shop, cells)
             for model in ("fct_buyer_cohorts", "fct_product_lifecycle_weekly", "dim_products"):
                 assert result.refreshed[model] in ("1 partition(s)", "unchanged"), (day, shop, model)
             for model in ("fct_shop_daily", "fct_buyer_daily", "fct_product_daily", "fct_buyer_weekly"):

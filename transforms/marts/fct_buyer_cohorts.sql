@@ -1,15 +1,17 @@
 with
 
-buyer_orders as (
+cohort_months as (
 
     select
         shop_id,
-        buyer_key,
-        paid_date,
-        gmv,
-        buyer_order_seq,
-        cohort_month
-    from fct_buyer_orders
+        cohort_month,
+        paid_month,
+        first_orders,
+        repurchase_buyers,
+        first_time_repurchasers,
+        repeat_orders,
+        repeat_gmv
+    from fct_buyer_cohort_months
 
 ),
 
@@ -28,63 +30,10 @@ cohorts as (
     select
         shop_id,
         cohort_month,
-        count(*) as cohort_buyers
-    from buyer_orders
-    where buyer_order_seq = 1
+        sum(first_orders)::bigint as cohort_buyers
+    from cohort_months
     group by shop_id, cohort_month
-
-),
-
-repeat_orders as (
-
-    -- every paid order after a buyer's first, by months since the cohort month
-    select
-        shop_id,
-        buyer_key,
-        cohort_month,
-        datediff('month', cohort_month, date_trunc('month', paid_date)) as months_since_first,
-        gmv
-    from buyer_orders
-    where buyer_order_seq > 1
-
-),
-
-repeat_months as (
-
-    select
-        shop_id,
-        cohort_month,
-        months_since_first,
-        count(distinct buyer_key) as repurchase_buyers,
-        count(*) as repeat_orders,
-        sum(gmv)::decimal(18, 2) as repeat_gmv
-    from repeat_orders
-    group by shop_id, cohort_month, months_since_first
-
-),
-
-first_repeats as (
-
-    -- the month of each buyer's first repurchase
-    select
-        shop_id,
-        cohort_month,
-        buyer_key,
-        min(months_since_first) as months_since_first
-    from repeat_orders
-    group by shop_id, cohort_month, buyer_key
-
-),
-
-first_repeat_months as (
-
-    select
-        shop_id,
-        cohort_month,
-        months_since_first,
-        count(*) as first_time_repurchasers
-    from first_repeats
-    group by shop_id, cohort_month, months_since_first
+    having sum(first_orders) > 0
 
 ),
 
@@ -105,6 +54,20 @@ cohort_grid as (
 
 ),
 
+activity as (
+
+    select
+        shop_id,
+        cohort_month,
+        datediff('month', cohort_month, paid_month) as months_since_first,
+        repurchase_buyers,
+        first_time_repurchasers,
+        repeat_orders,
+        repeat_gmv
+    from cohort_months
+
+),
+
 final as (
 
     select
@@ -114,32 +77,27 @@ final as (
         (cohort_grid.cohort_month + to_months(cohort_grid.months_since_first))::date
             as activity_month,
         cohort_grid.cohort_buyers,
-        coalesce(repeat_months.repurchase_buyers, 0) as repurchase_buyers,
-        coalesce(repeat_months.repurchase_buyers, 0) / cohort_grid.cohort_buyers
+        coalesce(activity.repurchase_buyers, 0) as repurchase_buyers,
+        coalesce(activity.repurchase_buyers, 0) / cohort_grid.cohort_buyers
             as repurchase_rate,
-        sum(coalesce(first_repeat_months.first_time_repurchasers, 0)) over (
-            partition by cohort_grid.shop_id, cohort_grid.cohort_month
-            order by cohort_grid.months_since_first
-        ) as cumulative_repurchase_buyers,
-        sum(coalesce(first_repeat_months.first_time_repurchasers, 0)) over (
-            partition by cohort_grid.shop_id, cohort_grid.cohort_month
-            order by cohort_grid.months_since_first
-        ) / cohort_grid.cohort_buyers as cumulative_repurchase_rate,
-        coalesce(repeat_months.repeat_orders, 0) as repeat_orders,
-        coalesce(repeat_months.repeat_gmv, 0)::decimal(18, 2) as repeat_gmv,
+        sum(coalesce(activity.first_time_repurchasers, 0)) over cohort_months_so_far
+            as cumulative_repurchase_buyers,
+        sum(coalesce(activity.first_time_repurchasers, 0)) over cohort_months_so_far
+        / cohort_grid.cohort_buyers as cumulative_repurchase_rate,
+        coalesce(activity.repeat_orders, 0) as repeat_orders,
+        coalesce(activity.repeat_gmv, 0)::decimal(18, 2) as repeat_gmv,
         cohort_grid.cohort_month + to_months(cohort_grid.months_since_first + 1)
         <= cohort_grid.last_date + 1 as is_complete_month
     from cohort_grid
-    left join repeat_months
+    left join activity
         on
-            cohort_grid.shop_id = repeat_months.shop_id
-            and cohort_grid.cohort_month = repeat_months.cohort_month
-            and cohort_grid.months_since_first = repeat_months.months_since_first
-    left join first_repeat_months
-        on
-            cohort_grid.shop_id = first_repeat_months.shop_id
-            and cohort_grid.cohort_month = first_repeat_months.cohort_month
-            and cohort_grid.months_since_first = first_repeat_months.months_since_first
+            cohort_grid.shop_id = activity.shop_id
+            and cohort_grid.cohort_month = activity.cohort_month
+            and cohort_grid.months_since_first = activity.months_since_first
+    window cohort_months_so_far as (
+        partition by cohort_grid.shop_id, cohort_grid.cohort_month
+        order by cohort_grid.months_since_first
+    )
 
 )
 

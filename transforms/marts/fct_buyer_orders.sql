@@ -63,7 +63,8 @@ final as (
         buyer_order_seq = 1 as is_first_order,
         previous_paid_date,
         first_paid_date,
-        date_trunc('month', first_paid_date)::date as cohort_month
+        date_trunc('month', first_paid_date)::date as cohort_month,
+        date_trunc('month', paid_date)::date as paid_month
     from sequenced
 
 )
