@@ -250,9 +250,10 @@ class IncrementalRefresh:
     def refresh(self, model: Model) -> str:
         """Bring one model up to date; say how (for the build log).
 
-        Unchanged inputs: nothing to do. A change the declared partitioning can place: delete
-        the touched partitions and insert them again from the model's SQL. Anything else: the
-        whole table is rebuilt.
+        Unchanged inputs: nothing to do. A change the declared partitioning can place: the
+        touched partitions are recomputed from the model's SQL, and those whose rows changed are
+        deleted and inserted again (see :meth:`_refresh_partitions`). Anything else: the whole
+        table is rebuilt.
         """
         refresh = model.refresh
         ignored = set(refresh.unaffected_by) if refresh else set()
@@ -505,10 +506,13 @@ class IncrementalRefresh:
         A model with a ``fail`` ``unique`` check over columns that are not doubles pairs its
         old and new rows by that key (a full outer join) and keeps the pairs that differ: twice
         as fast as set difference both ways on 800k order lines, which hashes every column of
-        every row twice over. A key with a null, or repeated among the new rows (which its
-        check then fails), only makes rows look changed. Other models: ``except all``."""
+        every row twice over. A key with a null cannot be paired: its rows count as changed. A
+        key repeated in ``old`` or ``new`` (a row and its copy, which the check then fails)
+        would pair both copies with the one row on the other side and hide the copy, so then,
+        and for the other models, the rows are compared by ``except all`` both ways."""
         table = self._temp(f"_changed__{name}")
         kinds = dict(self.con.execute(f"select column_name, column_type from (describe {new})").fetchall())
+
         def ident(text: str) -> str:
             return '"' + text.replace('"', '""') + '"'
 
@@ -524,6 +528,12 @@ class IncrementalRefresh:
         model = self.models.get(name)
         key = next((key for key in (model.unique_keys if model else ())
                     if all(kinds.get(c, "DOUBLE") not in DOUBLES for c in key)), None)
+        if key is not None:
+            grouped = ", ".join(quoted[c] for c in key)
+            repeated = " + ".join(f"(select count(*) from (select 1 from {rows} group by {grouped} having count(*) > 1))"
+                                  for rows in (old, new))
+            if self.con.execute(f"select {repeated}").fetchall()[0][0]:
+                key = None
         if key is None:
             listed = ", ".join(f"{value(c)} as {quoted[c]}" for c in kinds)
             self.con.execute(f"create or replace temp table {table} as "

@@ -188,6 +188,28 @@ def test_monthly_first_order_cohorts(buyers_db):
     assert got.loc[("s1", pd.Timestamp("2026-05-01"), 3), "is_complete_month"]
 
 
+def test_cohort_months_count_each_months_orders_of_the_cohort(buyers_db):
+    """fct_buyer_cohort_months, which fct_buyer_cohorts is summed from: per cohort and month
+    paid, the first orders, the repeat buyers, orders and GMV, and the buyers whose second paid
+    order it is."""
+    db, orders = buyers_db
+    paid = paid_orders(orders).sort_values(["shop_id", "buyer_key", "paid_at", "order_id"])
+    paid["seq"] = paid.groupby(["shop_id", "buyer_key"]).cumcount() + 1
+    paid["cohort"] = paid["first_paid_date"].map(lambda d: pd.Timestamp(d.replace(day=1)))
+    paid["month"] = paid["paid_date"].map(lambda d: pd.Timestamp(d.replace(day=1)))
+    got = db.df("select * from fct_buyer_cohort_months").set_index(["shop_id", "cohort_month", "paid_month"])
+    cells = paid.groupby(["shop_id", "cohort", "month"])
+    assert len(got) == cells.ngroups > 20
+    for (shop, cohort, month), cell in cells:
+        row, repeats = got.loc[(shop, cohort, month)], cell[cell["seq"] > 1]
+        assert row["first_orders"] == (cell["seq"] == 1).sum()
+        assert (row["first_orders"] > 0) == (month == cohort)
+        assert row["repurchase_buyers"] == repeats["buyer_key"].nunique()
+        assert row["first_time_repurchasers"] == (cell["seq"] == 2).sum()
+        assert row["repeat_orders"] == len(repeats)
+        assert float(row["repeat_gmv"]) == pytest.approx(repeats["gmv"].sum(), abs=0.005)
+
+
 def test_all_shops_add_the_shops_up(buyers_db):
     db, _ = buyers_db
     got = db.df("select * from rpt_daily_buyers").set_index(["scope_id", "business_date"])

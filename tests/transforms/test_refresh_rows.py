@@ -5,8 +5,9 @@
   skips the row groups before it. Only when the model declares ``recent_keys``.
 - A date model's inputs are read on the days its partitions need, and the scan skips the row
   groups whose dates lie outside them.
-- The changed rows of a model are the rows that differ as a multiset (a row that lost a copy is
-  changed), whether the model's rows are unique or not.
+- The changed rows of a model are the rows that differ as a multiset (a row that lost or gained
+  a copy is changed), whether the model's rows are unique or not, paired by its unique key or
+  not; a refresh rewrites only the partitions whose rows changed.
 
 The whole-warehouse equality of incremental and full builds is in test_incremental.py.
 """
@@ -261,8 +262,28 @@ def test_a_refresh_that_changes_nothing_writes_nothing(con):
     con.execute("create temp table before as select rowid as r, * from totals")
     assert runner.refresh(totals) == "2 partition(s)"
     assert runner.changes["totals"] == "nothing"
-    assert con.execute("select count(*) from (select rowid as r, * from totals except all "
-                       "select * from before)").fetchall()[0][0] == 0
+    for a, b in (("(select rowid as r, * from totals)", "before"), ("before", "(select rowid as r, * from totals)")):
+        assert con.execute(f"select count(*) from (select * from {a} except all select * from {b})").fetchall()[0][0] == 0
+
+
+def test_a_copy_of_a_row_is_a_change_and_fails_the_unique_check(con):
+    """Paired by key, a copy would pair with the one stored row and look unchanged: it must be
+    written, as a full rebuild would have it, and fail the check."""
+    con.execute("create table orders_in as select i as order_id, i % 3 as buyer, i * 10 as v from range(9) t(i)")
+    doc = {"checks": {"fail": [{"unique": ["order_id"]}]}}
+    orders = model("orders", "select order_id, buyer, v from orders_in",
+                   Refresh(partition_by=("buyer",), by_key=True, narrow_inputs=("orders_in",)), inputs=("orders_in",),
+                   doc=doc)
+    con.execute(f"create table orders as {orders.sql}")
+    runner = IncrementalRefresh(con, [orders, model("reader", "select sum(v) from orders", inputs=("orders",))], 0, 0)
+    con.execute("insert into orders_in values (4, 1, 40)")  # order 4 of buyer 1, again
+    con.execute("create temp table touched as select * from orders_in where order_id = 4")
+    runner.changes["orders_in"] = "touched"
+    runner.refresh(orders)
+    assert runner.changes["orders"] != "nothing"
+    assert con.execute("select count(*) from orders where order_id = 4").fetchall()[0][0] == 2
+    failing = {c.check: c.failing_rows for c in run_checks(con, orders, runner.new_rows["orders"])}
+    assert failing["unique(order_id)"] == 1
 
 
 SNAPSHOTS_SQL = ("select source_file_id, source_row, k, day, v, row_number() over w as seq, "
