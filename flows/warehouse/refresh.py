@@ -507,9 +507,12 @@ class IncrementalRefresh:
         old and new rows by that key (a full outer join) and keeps the pairs that differ: twice
         as fast as set difference both ways on 800k order lines, which hashes every column of
         every row twice over. A key with a null cannot be paired: its rows count as changed. A
-        key repeated in ``old`` or ``new`` (a row and its copy, which the check then fails)
-        would pair both copies with the one row on the other side and hide the copy, so then,
-        and for the other models, the rows are compared by ``except all`` both ways."""
+        key repeated in ``old`` or ``new`` (a row and its copy) would pair both copies with the
+        one row on the other side and hide the copy. When the key holds the partition columns,
+        the check counts it among the new rows of the touched partitions and fails the build
+        (and the table's rows before passed it). Otherwise the check counts the table, where an
+        unwritten copy would not be: a repeat is looked for first (0.18 s on 574,000 order
+        lines), and then, as for the other models, the rows are compared by ``except all``."""
         table = self._temp(f"_changed__{name}")
         kinds = dict(self.con.execute(f"select column_name, column_type from (describe {new})").fetchall())
 
@@ -528,7 +531,7 @@ class IncrementalRefresh:
         model = self.models.get(name)
         key = next((key for key in (model.unique_keys if model else ())
                     if all(kinds.get(c, "DOUBLE") not in DOUBLES for c in key)), None)
-        if key is not None:
+        if key is not None and model.refresh is not None and not set(model.refresh.partition_by) <= set(key):
             grouped = ", ".join(quoted[c] for c in key)
             repeated = " + ".join(f"(select count(*) from (select 1 from {rows} group by {grouped} having count(*) > 1))"
                                   for rows in (old, new))
