@@ -31,11 +31,11 @@ whole when any of their inputs changed, and left alone when none did.
 What changed is tracked as rows: when a model is refreshed, the runner keeps the rows that
 differ between before and after (both versions) in a temporary table, and of the touched
 partitions rewrites only those whose rows differ (a morning re-lists many order lines as they
-were). A model that only key models read keeps both versions of every touched key instead. A date-partitioned model
-downstream refreshes the dates ``d + k`` for every business date ``d`` of a changed input row and
-every ``k`` of its ``lookback_days``; a key-partitioned model refreshes the keys of the changed
-input rows. An input change the model cannot place (no business dates, or not its key columns)
-makes it rebuild whole, which is always correct.
+were). A model that only key models read keeps both versions of every touched key instead. A
+date-partitioned model downstream refreshes the dates ``d + k`` for every business date ``d`` of
+a changed input row and every ``k`` of its ``lookback_days``; a key-partitioned model refreshes
+the keys of the changed input rows. An input change the model cannot place (no business dates,
+or not its key columns) makes it rebuild whole, which is always correct.
 
 A refresh finds the rows of the touched partitions by their row ids (a scan of the partition
 columns) and fetches only those. DuckDB prunes that fetch to the range of row ids found, so it
@@ -305,20 +305,20 @@ class IncrementalRefresh:
         parts = self._temp(f"_parts__{model.name}")
         old, new = self._temp(f"_old__{model.name}"), self._temp(f"_new__{model.name}")
         self.con.execute(f"create or replace temp table {parts} as {partitions}")
-        match = " and ".join(f"{{t}}.{c} = {parts}.{c}" for c in columns)
+        match = _on(columns, parts)
         if model.refresh.kind == "date":
             narrowed = self._date_narrowed_inputs(model, parts, by_shop)
         else:
-            narrowed = [(name, self._key_narrowed(name, parts, match.format(t="t"), model.refresh.recent_keys))
+            narrowed = [(name, self._key_narrowed(name, parts, match, model.refresh.recent_keys))
                         for name in model.refresh.narrow_inputs]
         with self._narrowed(narrowed):
             self.con.execute(f"create or replace temp table {new} as select * from (\n{model.sql}\n) as t "
-                             f"semi join {parts} on " + match.format(t="t"))
-        if (model.refresh.sequence and self._read_only_by_key_models(model.name)
-                and self._new_files_follow(model, new)):
+                             f"semi join {parts} on " + match)
+        key_readers_only = self._read_only_by_key_models(model.name)
+        if model.refresh.sequence and key_readers_only and self._new_files_follow(model, new):
             return self._append_in_sequence(model, parts, new)
         keep = model.name in self.read_by
-        diffed = keep and not (model.refresh.kind == "key" and self._read_only_by_key_models(model.name))
+        diffed = keep and not (model.refresh.kind == "key" and key_readers_only)
         # The table's rows in the touched partitions, by row id: a semi join that reads only the
         # partition columns, then a fetch of those rows. A semi join selecting every column reads
         # every column of every row of history (2-3x slower at 2.5M order lines; cluster_by keeps
@@ -329,7 +329,7 @@ class IncrementalRefresh:
         rows = self._temp(f"_rows__{model.name}")
         listed = ", ".join(f"t.{c}" for c in columns) if diffed else ""
         self.con.execute(f"create or replace temp table {rows} as select t.rowid as row_id{', ' if listed else ''}"
-                         f"{listed} from {model.name} as t semi join {parts} on " + match.format(t="t"))
+                         f"{listed} from {model.name} as t semi join {parts} on " + match)
         if keep:
             self.con.execute(f"create or replace temp table {old} as select * from {model.name} "
                              f"where rowid in (select row_id from {rows})")
@@ -364,12 +364,12 @@ class IncrementalRefresh:
         (see :meth:`_diff`) keeps its stored rows."""
         parts = self._temp(f"_changed_parts__{name}")
         self.con.execute(f"create or replace temp table {parts} as select distinct {', '.join(columns)} from {changed}")
-        match = " and ".join(f"{{t}}.{c} = {parts}.{c}" for c in columns)
+        match = _on(columns, parts)
         self.con.execute(f"delete from {rows} as t where not exists (select 1 from {parts} where "
-                         + match.format(t="t") + ")")
+                         + match + ")")
         written = self._temp(f"_written__{name}")
         self.con.execute(f"create or replace temp view {written} as select * from {new} as t "
-                         f"semi join {parts} on " + match.format(t="t"))
+                         f"semi join {parts} on " + match)
         return written
 
     def _new_files_follow(self, model: Model, new: str) -> bool:
@@ -397,9 +397,9 @@ class IncrementalRefresh:
         self.con.execute(f"create or replace temp view {appended} as select * from {new} "
                          f"where source_file_id > {since}")
         if refresh.latest:
-            match = " and ".join(f"t.{c} = {parts}.{c}" for c in refresh.partition_by)
             self.con.execute(f"update {model.name} as t set {refresh.latest} = false from {parts} "
-                             f"where {match} and t.{refresh.latest} and t.source_file_id <= {since}")
+                             f"where {_on(refresh.partition_by, parts)} and t.{refresh.latest} "
+                             f"and t.source_file_id <= {since}")
         self.con.execute(f"insert into {model.name} select * from {appended}{refresh.order_by}")
         self.new_rows[model.name] = appended
         self.appended.add(model.name)
@@ -533,27 +533,26 @@ class IncrementalRefresh:
                     if all(kinds.get(c, "DOUBLE") not in DOUBLES for c in key)), None)
         if key is not None and model.refresh is not None and not set(model.refresh.partition_by) <= set(key):
             grouped = ", ".join(quoted[c] for c in key)
-            repeated = " + ".join(f"(select count(*) from (select 1 from {rows} group by {grouped} having count(*) > 1))"
-                                  for rows in (old, new))
+            repeated = " + ".join(f"(select count(*) from (select 1 from {rows} group by {grouped} "
+                                  f"having count(*) > 1))" for rows in (old, new))
             if self.con.execute(f"select {repeated}").fetchall()[0][0]:
                 key = None
         if key is None:
             listed = ", ".join(f"{value(c)} as {quoted[c]}" for c in kinds)
-            self.con.execute(f"create or replace temp table {table} as "
-                             f"(select {listed} from {old} except all select {listed} from {new}) "
-                             f"union all (select {listed} from {new} except all select {listed} from {old})")
-            return table if self._count(table) else NOTHING
-        on = " and ".join(f"o.{quoted[c]} = n.{quoted[c]}" for c in key)
-        differs = " or ".join(f"{value(c, 'o.')} is distinct from {value(c, 'n.')}" for c in kinds if c not in key)
-        sides = ", ".join(f"{s}.{quoted[c]} as {ident(f'{s}.{c}')}" for c in kinds for s in ("o", "n"))
-        side = {s: ", ".join(f"{ident(f'{s}.{c}')} as {quoted[c]}" for c in kinds) for s in ("o", "n")}
-        self.con.execute(
-            f"create or replace temp table {table} as with pairs as materialized ("
-            f"select o.\"_in_old\", n.\"_in_new\", {sides} "
-            f"from (select *, true as \"_in_old\" from {old}) as o "
-            f"full outer join (select *, true as \"_in_new\" from {new}) as n on {on} "
-            f"where o.\"_in_old\" is null or n.\"_in_new\" is null{' or ' + differs if differs else ''}) "
-            f"select {side['o']} from pairs where \"_in_old\" union all select {side['n']} from pairs where \"_in_new\"")
+            changed = (f"(select {listed} from {old} except all select {listed} from {new}) "
+                       f"union all (select {listed} from {new} except all select {listed} from {old})")
+        else:
+            on = " and ".join(f"o.{quoted[c]} = n.{quoted[c]}" for c in key)
+            differs = "".join(f" or {value(c, 'o.')} is distinct from {value(c, 'n.')}" for c in kinds if c not in key)
+            sides = ", ".join(f"{s}.{quoted[c]} as {ident(f'{s}.{c}')}" for c in kinds for s in ("o", "n"))
+            side = {s: ", ".join(f"{ident(f'{s}.{c}')} as {quoted[c]}" for c in kinds) for s in ("o", "n")}
+            changed = (f"with pairs as materialized (select o.\"_in_old\", n.\"_in_new\", {sides} "
+                       f"from (select *, true as \"_in_old\" from {old}) as o "
+                       f"full outer join (select *, true as \"_in_new\" from {new}) as n on {on} "
+                       f"where o.\"_in_old\" is null or n.\"_in_new\" is null{differs}) "
+                       f"select {side['o']} from pairs where \"_in_old\" "
+                       f"union all select {side['n']} from pairs where \"_in_new\"")
+        self.con.execute(f"create or replace temp table {table} as {changed}")
         return table if self._count(table) else NOTHING
 
     def _changed_keys_sql(self, refresh: Refresh, inputs: list[str]) -> str | None:
@@ -622,6 +621,11 @@ class IncrementalRefresh:
 
     def _columns(self, table: str) -> set[str]:
         return {row[0] for row in self.con.execute(f"select * from {table} limit 0").description}
+
+
+def _on(columns: tuple[str, ...], table: str) -> str:
+    """The join condition of ``t`` (the table or query being matched) with ``table`` on ``columns``."""
+    return " and ".join(f"t.{c} = {table}.{c}" for c in columns)
 
 
 def partitions_sql(refresh: Refresh, dates_sql: str, lookbacks: tuple[int, ...] | None = None,
