@@ -67,6 +67,29 @@ def paid_orders(orders: pd.DataFrame) -> pd.DataFrame:
     return paid
 
 
+def test_each_order_knows_the_buyers_orders_before_it(buyers_db):
+    # fct_buyer_daily counts buyers from these columns alone: a wrong day here is a wrong count there
+    db, orders = buyers_db
+    paid = paid_orders(orders).sort_values(["shop_id", "buyer_key", "paid_at", "order_id"])
+    history = paid.groupby(["shop_id", "buyer_key"])
+    paid["seq"] = history.cumcount() + 1
+    paid["previous"] = history["paid_date"].shift(1)
+    paid["second_previous"] = history["paid_date"].shift(2)
+    got = db.df("select shop_id, order_id, buyer_order_seq, previous_paid_date, second_previous_paid_date, "
+                "first_paid_date from fct_buyer_orders").set_index(["shop_id", "order_id"])
+    assert len(got) == len(paid)
+    day = lambda value: None if pd.isna(value) else pd.Timestamp(value)  # noqa: E731
+    for row in paid.itertuples():
+        mine = got.loc[(row.shop_id, row.order_id)]
+        assert mine["buyer_order_seq"] == row.seq, row
+        assert day(mine["previous_paid_date"]) == day(row.previous), row
+        assert day(mine["second_previous_paid_date"]) == day(row.second_previous), row
+        assert day(mine["first_paid_date"]) == day(row.first_paid_date), row
+    # buyers who came back at least twice, some of them on a day they had already paid
+    assert (paid["second_previous"].notna()).sum() > 50
+    assert (paid["previous"] == paid["paid_date"]).sum() > 0
+
+
 def test_new_and_returning_buyers_per_day(buyers_db):
     db, orders = buyers_db
     paid = paid_orders(orders)

@@ -4,11 +4,11 @@ buyer_orders as (
 
     select
         shop_id,
-        buyer_key,
         paid_date,
         gmv,
-        buyer_order_seq,
-        first_paid_date
+        first_paid_date,
+        previous_paid_date,
+        second_previous_paid_date
     from fct_buyer_orders
 
 ),
@@ -30,45 +30,20 @@ windows (window_days) as (
 
 ),
 
-buyer_days as (
+new_and_returning as (
 
-    -- each buyer once per day they paid; new on the day of their first paid order
+    -- a buyer's orders come in payment order, so each buyer counts once a day: on the order
+    -- whose previous order is on another day (or that has none); new on their first paid day
     select
         shop_id,
         paid_date as business_date,
-        buyer_key,
-        bool_or(paid_date = first_paid_date) as is_new,
-        sum(gmv) as gmv
+        count(*) filter (where previous_paid_date is distinct from paid_date) as paying_buyers,
+        count(*) filter (where previous_paid_date is null) as new_buyers,
+        count(*) filter (where previous_paid_date < paid_date) as returning_buyers,
+        coalesce(sum(gmv) filter (where paid_date = first_paid_date), 0) as new_buyer_gmv,
+        coalesce(sum(gmv) filter (where paid_date > first_paid_date), 0) as returning_buyer_gmv
     from buyer_orders
-    group by shop_id, paid_date, buyer_key
-
-),
-
-new_and_returning as (
-
-    select
-        shop_id,
-        business_date,
-        count(*) as paying_buyers,
-        count(*) filter (where is_new) as new_buyers,
-        count(*) filter (where not is_new) as returning_buyers,
-        coalesce(sum(gmv) filter (where is_new), 0) as new_buyer_gmv,
-        coalesce(sum(gmv) filter (where not is_new), 0) as returning_buyer_gmv
-    from buyer_days
-    group by shop_id, business_date
-
-),
-
-order_history as (
-
-    select
-        shop_id,
-        buyer_key,
-        paid_date,
-        lag(paid_date, 1) over buyer_history as previous_date,
-        lag(paid_date, 2) over buyer_history as second_previous_date
-    from buyer_orders
-    window buyer_history as (partition by shop_id, buyer_key order by buyer_order_seq)
+    group by shop_id, paid_date
 
 ),
 
@@ -81,31 +56,31 @@ spans as (
     -- A buyer's spans end in order, so starting each one after the end of the one before keeps
     -- them apart and the buyer is counted at most once a day.
     select
-        order_history.shop_id,
+        buyer_orders.shop_id,
         windows.window_days,
         'active' as kind,
         greatest(
-            order_history.paid_date,
-            coalesce(order_history.previous_date + windows.window_days, order_history.paid_date)
+            buyer_orders.paid_date,
+            coalesce(buyer_orders.previous_paid_date + windows.window_days, buyer_orders.paid_date)
         ) as span_start,
-        order_history.paid_date + windows.window_days - 1 as span_end
-    from order_history
+        buyer_orders.paid_date + windows.window_days - 1 as span_end
+    from buyer_orders
     cross join windows
     union all
     select
-        order_history.shop_id,
+        buyer_orders.shop_id,
         windows.window_days,
         'repeat' as kind,
         greatest(
-            order_history.paid_date,
+            buyer_orders.paid_date,
             coalesce(
-                order_history.second_previous_date + windows.window_days, order_history.paid_date
+                buyer_orders.second_previous_paid_date + windows.window_days, buyer_orders.paid_date
             )
         ) as span_start,
-        order_history.previous_date + windows.window_days - 1 as span_end
-    from order_history
+        buyer_orders.previous_paid_date + windows.window_days - 1 as span_end
+    from buyer_orders
     cross join windows
-    where order_history.previous_date is not null
+    where buyer_orders.previous_paid_date is not null
 
 ),
 

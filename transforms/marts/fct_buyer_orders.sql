@@ -43,6 +43,7 @@ sequenced as (
         refund_amount,
         row_number() over buyer_history as buyer_order_seq,
         lag(paid_date) over buyer_history as previous_paid_date,
+        lag(paid_date, 2) over buyer_history as second_previous_paid_date,
         min(paid_date) over (partition by shop_id, buyer_key) as first_paid_date
     from orders
     window buyer_history as (partition by shop_id, buyer_key order by paid_at, order_id)
@@ -62,6 +63,7 @@ final as (
         buyer_order_seq,
         buyer_order_seq = 1 as is_first_order,
         previous_paid_date,
+        second_previous_paid_date,
         first_paid_date,
         date_trunc('month', first_paid_date)::date as cohort_month,
         date_trunc('month', paid_date)::date as paid_month
