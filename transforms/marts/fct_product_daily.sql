@@ -55,14 +55,14 @@ product_traffic as (
 
 ),
 
-shop_history as (
+shop_days as (
 
+    -- the shop's days of data (every day from its first to its last)
     select
         shop_id,
-        currency,
-        max(business_date) as last_date
+        business_date,
+        currency
     from fct_shop_daily
-    group by shop_id, currency
 
 ),
 
@@ -128,16 +128,17 @@ traffic_days as (
 
 product_spine as (
 
-    -- every day from the product's first activity to the shop's last day of data
+    -- every day of the shop from the product's first activity on
     select
         products.shop_id,
         products.product_key,
-        unnest(
-            generate_series(products.first_date, shop_history.last_date, interval 1 day)
-        )::date as business_date
+        shop_days.business_date,
+        shop_days.currency
     from products
-    inner join shop_history
-        on products.shop_id = shop_history.shop_id
+    inner join shop_days
+        on
+            products.shop_id = shop_days.shop_id
+            and products.first_date <= shop_days.business_date
 
 ),
 
@@ -148,7 +149,7 @@ final as (
         product_spine.shop_id,
         product_spine.product_key,
         products.product_name,
-        shop_history.currency,
+        product_spine.currency,
         coalesce(sales.gmv, 0)::decimal(18, 2) as gmv,
         coalesce(sales.quantity, 0)::bigint as quantity,
         coalesce(sales.order_lines, 0)::bigint as order_lines,
@@ -168,8 +169,6 @@ final as (
                 then coalesce(sales.paying_buyers, 0) / nullif(coalesce(traffic.visitors, 0), 0)
         end as conversion
     from product_spine
-    inner join shop_history
-        on product_spine.shop_id = shop_history.shop_id
     inner join products
         on
             product_spine.shop_id = products.shop_id
