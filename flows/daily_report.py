@@ -69,7 +69,8 @@ def build_task(settings: Settings, if_changed: bool = False, full: bool = False)
     if result.skipped:
         print("build: nothing changed since the last build (models, configuration, loaded files)")
         return result
-    print(f"built {len(result.models)} models ({result.mode}) in {result.seconds:.1f}s; "
+    limit = f", memory limit {result.memory_limit}" if result.memory_limit else ""
+    print(f"built {len(result.models)} models ({result.mode}{limit}) in {result.seconds:.1f}s; "
           f"{len(result.warnings)} warning check(s)")
     for note in result.notes:
         print(f"build: {note}")

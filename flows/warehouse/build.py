@@ -30,7 +30,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from flows.settings import ProductRules, Settings
+from flows.settings import ProductRules, Settings, size_bytes
 from flows.warehouse.refresh import (
     SEEDS,
     SOURCES_BY_FILE,
@@ -114,6 +114,7 @@ class BuildResult:
     mode: str = "full"  # full | incremental
     refreshed: dict[str, str] = field(default_factory=dict)  # model -> how it was brought up to date
     notes: list[str] = field(default_factory=list)  # what the build log should say besides the models
+    memory_limit: str | None = None  # an incremental build's own limit (see sized_memory_limit)
 
     @property
     def warnings(self) -> list[CheckResult]:
@@ -355,6 +356,7 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TR
         return _build(con, settings, root, progress, mode, started)
     configured = settings.memory_limit or con.execute("select current_setting('memory_limit')").fetchall()[0][0]
     restore = f"set memory_limit = '{settings.memory_limit}'" if settings.memory_limit else "reset memory_limit"
+    ceiling, limit = limit, sized_memory_limit(limit, _rows_since_last_build(con))
     try:
         return _build(con, settings, root, progress, mode, started, memory_limit=limit)
     except (BuildFailed, duckdb.Error) as exc:
@@ -363,8 +365,9 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TR
         # the build rolled back; the whole of it again, under the warehouse's own limit
         con.execute(restore)
         result = _build(con, settings, root, progress, mode, started)
-        result.notes.append(f"the incremental build needed more than warehouse.incremental_memory_limit "
-                            f"({limit}); built again under the warehouse's memory limit ({configured})")
+        result.notes.append(f"the incremental build needed more than its {limit} (sized by the rows loaded since "
+                            f"the last build; warehouse.incremental_memory_limit {ceiling}); built again under "
+                            f"the warehouse's memory limit ({configured})")
         return result
     finally:
         con.execute(restore)
@@ -392,6 +395,7 @@ def _build(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path,
                    and files.seen_unchanged(state))
     result = BuildResult(mode="incremental" if incremental else "full")
     if incremental and memory_limit:  # a morning's refresh: small, spilling to disk if ever more
+        result.memory_limit = memory_limit
         con.execute(f"set memory_limit = '{memory_limit}'")
     con.execute("begin transaction")
     try:
@@ -432,6 +436,32 @@ def _build(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path,
         raise
     result.seconds = time.perf_counter() - started
     return result
+
+
+# What a morning's refresh needs follows the rows it touches, not the history: measured, a
+# one-shop morning (22,000 new rows at 10M order lines a year) and a 20-shop one at 1M a year
+# (57,800) run as fast in 128 MiB as in 256 MiB, and a 20-shop morning at 10M a year (574,000)
+# runs out in 192 MiB. Beyond what it needs, DuckDB only keeps more of the table blocks it read.
+INCREMENTAL_BASE_BYTES = 128 * 1024**2
+INCREMENTAL_BYTES_PER_ROW = 256
+
+
+def _rows_since_last_build(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows of the files loaded since the last build (0 when there is none to start from)."""
+    state = read_build_state(con)
+    if state is None:
+        return 0
+    files = loaded_files_state(con, state.last_source_file_id)
+    return files.rows_loaded - files.seen_rows_loaded
+
+
+def sized_memory_limit(ceiling: str, new_rows: int) -> str:
+    """An incremental build's memory limit: 128 MiB and 256 bytes for every row loaded since the
+    last build, at most ``ceiling`` (``warehouse.incremental_memory_limit``)."""
+    wanted = INCREMENTAL_BASE_BYTES + INCREMENTAL_BYTES_PER_ROW * max(new_rows, 0)
+    if wanted >= size_bytes(ceiling):
+        return ceiling
+    return f"{-(-wanted // 1024**2)}MiB"
 
 
 @dataclass(frozen=True)

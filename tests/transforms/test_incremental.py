@@ -21,8 +21,8 @@ import pytest
 
 from flows import pipeline
 from flows.ingest.load import dates_in_name
-from flows.settings import Settings, load_settings
-from flows.warehouse.build import build, load_models
+from flows.settings import Settings, load_settings, size_bytes
+from flows.warehouse.build import build, load_models, sized_memory_limit
 from flows.warehouse.db import open_warehouse
 
 pytestmark = pytest.mark.slow  # a 380-day demo loaded and built, then day by day (about 3 minutes)
@@ -342,6 +342,24 @@ def test_a_new_product_and_a_new_title_reach_every_day_of_the_product(held_back_
     assert first == (PRODUCTS_DAY, DEMO_END, 1)
 
 
+def test_a_mornings_memory_limit_follows_the_rows_it_loaded(held_back_demo, tmp_path):
+    """An incremental build's memory limit is sized by the rows loaded since the last build, below
+    warehouse.incremental_memory_limit; DuckDB runs the build under it, then gets its own back."""
+    settings, held = copy_demo(held_back_demo[0], tmp_path / "demo")
+    with open_warehouse(settings.warehouse_path) as con:
+        rows_before = con.execute("select sum(rows_loaded) from source_files").fetchall()[0][0]
+    load(settings, held[LATE_REFUND_DAY])
+    with open_warehouse(settings.warehouse_path) as con:
+        new_rows = con.execute("select sum(rows_loaded) from source_files").fetchall()[0][0] - rows_before
+        before = con.execute("select current_setting('memory_limit')").fetchall()[0][0]
+        result = build(con, settings)
+        assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] == before
+    assert result.mode == "incremental" and result.notes == []
+    assert 0 < new_rows < 100_000
+    assert result.memory_limit == sized_memory_limit(settings.incremental_memory_limit, new_rows)
+    assert size_bytes(result.memory_limit) < size_bytes(settings.incremental_memory_limit)
+
+
 def test_an_incremental_build_over_its_memory_limit_is_built_again_under_the_warehouse_limit(held_back_demo, tmp_path):
     """warehouse.incremental_memory_limit bounds a morning's build; one that needs more rolls
     back and runs again under the warehouse's own limit, with the same result."""
@@ -353,5 +371,6 @@ def test_an_incremental_build_over_its_memory_limit_is_built_again_under_the_war
         result = build(con, tight)
         assert con.execute("select current_setting('memory_limit')").fetchall()[0][0] == before
     assert result.mode == "incremental"
-    assert len(result.notes) == 1 and "incremental_memory_limit (1MB)" in result.notes[0], result.notes
+    assert len(result.notes) == 1 and "incremental_memory_limit 1MB" in result.notes[0], result.notes
+    assert result.memory_limit is None  # the second build ran under the warehouse's limit
     assert differing_models(tight.warehouse_path, full_rebuild_copy(tight, tmp_path / "full.duckdb")) == {}

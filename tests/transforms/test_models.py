@@ -192,3 +192,26 @@ def test_a_product_breakdown_of_ad_spend_is_not_counted_twice(project, drop, fix
     assert q(project, day) == [(Decimal("3960.50"),)]  # 960.50 + 3000.00, the plan report only
     assert q(project, "select count(*) from fct_ad_spend_daily where not counts_in_shop_total") == [
         (q(project, "select count(*) from fct_ad_spend_daily where channel = 'alimama_product'")[0][0],)]
+
+
+@pytest.mark.parametrize("ceiling", ["256MB", "1GB", "100MB", "1MB"])
+def test_an_incremental_builds_memory_limit_grows_with_the_new_rows_up_to_its_ceiling(ceiling):
+    import duckdb
+
+    from flows.settings import size_bytes
+    from flows.warehouse.build import sized_memory_limit
+
+    rows = [0, 1, 22_000, 57_800, 200_000, 574_000, 5_000_000]
+    limits = [sized_memory_limit(ceiling, n) for n in rows]
+    sizes = [size_bytes(limit) for limit in limits]
+    assert sizes == sorted(sizes)  # more rows, never less memory
+    assert all(size <= size_bytes(ceiling) for size in sizes)
+    assert limits[-1] == ceiling  # a big morning gets the whole ceiling
+    # a small morning gets the floor (128 MiB) when the ceiling leaves room for it, and every
+    # row added asks for more
+    if size_bytes(ceiling) > 150 * 1024**2:
+        assert sizes[0] == 128 * 1024**2 and sizes[2] > sizes[0]
+    con = duckdb.connect()
+    for limit, size in zip(limits, sizes):
+        con.execute(f"set memory_limit = '{limit}'")  # a size DuckDB takes as it is
+        assert abs(size_bytes(con.execute("select current_setting('memory_limit')").fetchall()[0][0]) - size) < 1024**2
