@@ -439,9 +439,10 @@ def _build(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path,
 
 
 # What a morning's refresh needs follows the rows it touches, not the history: measured, a
-# one-shop morning (22,000 new rows at 10M order lines a year) and a 20-shop one at 1M a year
-# (57,800) run as fast in 128 MiB as in 256 MiB, and a 20-shop morning at 10M a year (574,000)
-# runs out in 192 MiB. Beyond what it needs, DuckDB only keeps more of the table blocks it read.
+# one-shop morning (22,000 new rows at 10M order lines a year) builds as fast in 128 MiB as in
+# 256 MB, a 20-shop one at 1M a year (57,800) builds in 128 MiB too, and a 20-shop morning at
+# 10M a year (574,000) runs out in 192 MB. Beyond what a build needs, DuckDB only keeps more of
+# the table blocks it read (docs/performance.md).
 INCREMENTAL_BASE_BYTES = 128 * 1024**2
 INCREMENTAL_BYTES_PER_ROW = 256
 
