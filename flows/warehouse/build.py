@@ -351,20 +351,23 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, *, root: Path = TR
     if mode not in BUILD_MODES:
         raise ValueError(f"build mode is one of {', '.join(BUILD_MODES)}; got {mode!r}")
     started = time.perf_counter()
+    state = read_build_state(con)  # what the last build saw, and the files loaded since
+    files = loaded_files_state(con, state.last_source_file_id if state else 0)
     limit = settings.incremental_build_limit if mode != "full" else None
     if not limit:
-        return _build(con, settings, root, progress, mode, started)
+        return _build(con, settings, root, progress, mode, started, state, files)
     configured = settings.memory_limit or con.execute("select current_setting('memory_limit')").fetchall()[0][0]
     restore = f"set memory_limit = '{settings.memory_limit}'" if settings.memory_limit else "reset memory_limit"
-    ceiling, limit = limit, sized_memory_limit(limit, _rows_since_last_build(con))
+    ceiling, limit = limit, sized_memory_limit(limit, files.rows_loaded - files.seen_rows_loaded)
     try:
-        return _build(con, settings, root, progress, mode, started, memory_limit=limit)
+        return _build(con, settings, root, progress, mode, started, state, files, memory_limit=limit)
     except (BuildFailed, duckdb.Error) as exc:
         if not _out_of_memory(exc):
             raise
-        # the build rolled back; the whole of it again, under the warehouse's own limit
+        # the build rolled back (the state and files are as they were); the whole of it again,
+        # under the warehouse's own limit
         con.execute(restore)
-        result = _build(con, settings, root, progress, mode, started)
+        result = _build(con, settings, root, progress, mode, started, state, files)
         result.notes.append(f"the incremental build needed more than its {limit} (sized by the rows loaded since "
                             f"the last build; warehouse.incremental_memory_limit {ceiling}); built again under "
                             f"the warehouse's memory limit ({configured})")
@@ -386,11 +389,9 @@ def _out_of_memory(exc: BaseException | None) -> bool:
 
 def _build(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path,
            progress: Callable[[str], None] | None, mode: str, started: float,
-           memory_limit: str | None = None) -> BuildResult:
+           state: BuildState | None, files: LoadedFiles, memory_limit: str | None = None) -> BuildResult:
     models = load_models(root)
     config_hash = transforms_config_hash(settings, root)
-    state = read_build_state(con)
-    files = loaded_files_state(con, state.last_source_file_id if state else 0)
     incremental = (mode != "full" and state is not None and state.transforms_sha256 == config_hash
                    and files.seen_unchanged(state))
     result = BuildResult(mode="incremental" if incremental else "full")
@@ -445,15 +446,6 @@ def _build(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path,
 # the table blocks it read (docs/performance.md).
 INCREMENTAL_BASE_BYTES = 128 * 1024**2
 INCREMENTAL_BYTES_PER_ROW = 256
-
-
-def _rows_since_last_build(con: duckdb.DuckDBPyConnection) -> int:
-    """Rows of the files loaded since the last build (0 when there is none to start from)."""
-    state = read_build_state(con)
-    if state is None:
-        return 0
-    files = loaded_files_state(con, state.last_source_file_id)
-    return files.rows_loaded - files.seen_rows_loaded
 
 
 def sized_memory_limit(ceiling: str, new_rows: int) -> str:
