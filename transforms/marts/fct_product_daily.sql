@@ -132,6 +132,7 @@ product_spine as (
     select
         products.shop_id,
         products.product_key,
+        products.product_name,
         shop_days.business_date,
         shop_days.currency
     from products
@@ -148,7 +149,7 @@ final as (
         product_spine.business_date,
         product_spine.shop_id,
         product_spine.product_key,
-        products.product_name,
+        product_spine.product_name,
         product_spine.currency,
         coalesce(sales.gmv, 0)::decimal(18, 2) as gmv,
         coalesce(sales.quantity, 0)::bigint as quantity,
@@ -169,10 +170,6 @@ final as (
                 then coalesce(sales.paying_buyers, 0) / nullif(coalesce(traffic.visitors, 0), 0)
         end as conversion
     from product_spine
-    inner join products
-        on
-            product_spine.shop_id = products.shop_id
-            and product_spine.product_key = products.product_key
     left join sales
         on
             product_spine.shop_id = sales.shop_id
