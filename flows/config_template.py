@@ -55,7 +55,7 @@ targets = "targets.csv"                    # shop_id,month,gmv_target,ad_cost_ta
 # memory_limit = "1GB"             # DuckDB's memory cap (default: DuckDB's own, 80 % of the memory)
 # incremental_memory_limit = "256MB"  # a morning's incremental build: a lower cap (it spills to
 #                                  # disk beyond it; one that needs more runs again under memory_limit);
-#                                  # the build takes 128 MiB + 256 bytes per new row, up to this
+#                                  # the build takes 128 MiB + 160 bytes per new row, up to this
 
 # [ingest]
 # workers = "auto"                 # processes that read files ahead of the one writer when a run

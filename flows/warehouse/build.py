@@ -442,14 +442,15 @@ def _build(con: duckdb.DuckDBPyConnection, settings: Settings, root: Path,
 # What a morning's refresh needs follows the rows it touches, not the history: measured, a
 # one-shop morning (22,000 new rows at 10M order lines a year) builds as fast in 128 MiB as in
 # 256 MB, a 20-shop one at 1M a year (57,800) builds in 128 MiB too, and a 20-shop morning at
-# 10M a year (574,000) runs out in 192 MB. Beyond what a build needs, DuckDB only keeps more of
-# the table blocks it read (docs/performance.md).
+# 10M a year (574,000: 216 MiB here) builds as fast in 208-224 MB as in 256 MB and runs out in
+# 192 MB. Beyond what a build needs, DuckDB only keeps more of the table blocks it read, and the
+# process's peak grows with it: 468-476 MB against 499 MB for that morning (docs/performance.md).
 INCREMENTAL_BASE_BYTES = 128 * 1024**2
-INCREMENTAL_BYTES_PER_ROW = 256
+INCREMENTAL_BYTES_PER_ROW = 160
 
 
 def sized_memory_limit(ceiling: str, new_rows: int) -> str:
-    """An incremental build's memory limit: 128 MiB and 256 bytes for every row loaded since the
+    """An incremental build's memory limit: 128 MiB and 160 bytes for every row loaded since the
     last build, at most ``ceiling`` (``warehouse.incremental_memory_limit``)."""
     wanted = INCREMENTAL_BASE_BYTES + INCREMENTAL_BYTES_PER_ROW * max(new_rows, 0)
     if wanted >= size_bytes(ceiling):

@@ -201,7 +201,7 @@ def test_an_incremental_builds_memory_limit_grows_with_the_new_rows_up_to_its_ce
     from flows.settings import size_bytes
     from flows.warehouse.build import sized_memory_limit
 
-    rows = [0, 1, 22_000, 57_800, 200_000, 574_000, 5_000_000]
+    rows = [0, 1, 22_000, 57_800, 200_000, 574_000, 10_000_000]
     limits = [sized_memory_limit(ceiling, n) for n in rows]
     sizes = [size_bytes(limit) for limit in limits]
     assert sizes == sorted(sizes)  # more rows, never less memory
