@@ -368,3 +368,16 @@ def test_a_sequence_is_one_column_of_a_key_model_whose_grain_names_its_file():
         parse_refresh("m", {**doc, "incremental": {"partition_by": "day", "sequence": "seq"}})
     with pytest.raises(RefreshError, match="m: latest names the flag of a sequence model's last row per key"):
         parse_refresh("m", {**doc, "incremental": {"partition_by": ["k"], "latest": "is_latest"}})
+
+
+def test_a_null_in_an_appended_key_is_a_value_to_the_unique_check(con):
+    """As in the whole table's check (``group by``), two rows whose keys hold the same null are
+    a repeat: the check among the appended keys must not match them with ``=`` then."""
+    snapshots = snapshots_model(con)
+    con.execute("insert into snapshots values (3, 2, null, date '2026-11-03', 1, 1, true, 0)")  # an older row
+    con.execute("create temp table appended as select 5 as source_file_id, 1 as source_row, null::integer as k, "
+                "date '2026-11-05' as day, 1 as v, 1 as seq, true as is_latest, 0 as previous_v")
+    con.execute("insert into snapshots select * from appended")
+    failing = {c.check: c.failing_rows for c in run_checks(con, snapshots, "appended", whole_partitions=False)}
+    whole = {c.check: c.failing_rows for c in run_checks(con, snapshots)}
+    assert failing["unique(k, seq)"] == whole["unique(k, seq)"] == 1
