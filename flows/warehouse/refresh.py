@@ -48,7 +48,10 @@ are stored, never what the table holds.
 order line's snapshots are days or weeks apart). The refresh then finds the smallest
 ``cluster_by`` value among them first and reads the input from there on. For keys whose rows
 span all of history (a buyer's orders, a shop), that search would cost a scan and bound nothing,
-so it is not made.
+so it is not made. Models whose partitions come from the same SQL over the same changes share
+them, and the bound found for them in an input (`fct_order_lines` and `int_refund_events` both
+read the keys of the snapshots appended to `int_order_line_snapshots`): a table is written
+only by its own refresh, which comes before its readers, and forgets the bounds found in it.
 
 ``sequence`` says that a key's rows are numbered in load order and that each row depends only
 on the rows before it, but for the ``latest`` flag, true on the key's last row. The touched keys
@@ -246,6 +249,11 @@ class IncrementalRefresh:
         self.temp_tables: list[str] = []
         self.new_rows: dict[str, str] = {}  # model -> the temp table of the rows its refresh inserted
         self.appended: set[str] = set()  # key models whose new rows are appended to their keys' rows
+        # partitions found once for every model that asks the same (two key models reading one
+        # input's changed keys): their SQL -> the temp table holding them, and the bounds found
+        # for them in an input ((input, partitions table) -> the bound's view condition)
+        self.partitions: dict[str, str] = {}
+        self.bounds: dict[tuple[str, str], str] = {}
 
     def refresh(self, model: Model) -> str:
         """Bring one model up to date; say how (for the build log).
@@ -256,6 +264,8 @@ class IncrementalRefresh:
         table is rebuilt.
         """
         refresh = model.refresh
+        # this model's table is about to change: a bound found in it before is no longer known
+        self.bounds = {key: bound for key, bound in self.bounds.items() if key[0] != model.name}
         ignored = set(refresh.unaffected_by) if refresh else set()
         inputs = [name for name in model.inputs if name not in ignored]
         if all(self.changes.get(name, NOTHING) == NOTHING for name in inputs):
@@ -302,9 +312,11 @@ class IncrementalRefresh:
 
     def _refresh_partitions(self, model: Model, partitions: str, by_shop: bool = False) -> str:
         columns = (SHOP, *model.refresh.partition_by) if by_shop else model.refresh.partition_by
-        parts = self._temp(f"_parts__{model.name}")
+        parts = self.partitions.get(partitions)
+        if parts is None:  # the same SQL over the same changes (kept to the build's end) gives the same rows
+            parts = self.partitions[partitions] = self._temp(f"_parts__{model.name}")
+            self.con.execute(f"create or replace temp table {parts} as {partitions}")
         old, new = self._temp(f"_old__{model.name}"), self._temp(f"_new__{model.name}")
-        self.con.execute(f"create or replace temp table {parts} as {partitions}")
         match = _on(columns, parts)
         if model.refresh.kind == "date":
             narrowed = self._date_narrowed_inputs(model, parts, by_shop)
@@ -464,15 +476,15 @@ class IncrementalRefresh:
         source = self.models.get(name)
         if not recent or source is None or source.refresh is None or not source.refresh.cluster_by:
             return narrow
-        column = source.refresh.cluster_by[0]
-        table = f"\"{self.catalog}\".main.{name}"
-        low, kind, nulls = self.con.execute(
-            f"select min(t.{column})::varchar, typeof(min(t.{column})), count(*) filter (where t.{column} is null) "
-            f"from {table} as t semi join {parts} on {match}").fetchall()[0]
-        if low is None or nulls:
-            return narrow
-        literal = "'" + low.replace("'", "''") + "'"
-        return f"{narrow} where t.{column} >= cast({literal} as {kind})"
+        if (name, parts) not in self.bounds:  # a second model reading the same keys of it asks again
+            column = source.refresh.cluster_by[0]
+            table = f"\"{self.catalog}\".main.{name}"
+            low, kind, nulls = self.con.execute(
+                f"select min(t.{column})::varchar, typeof(min(t.{column})), count(*) filter (where t.{column} is null) "
+                f"from {table} as t semi join {parts} on {match}").fetchall()[0]
+            literal = "'" + (low or "").replace("'", "''") + "'"
+            self.bounds[(name, parts)] = "" if low is None or nulls else f" where t.{column} >= cast({literal} as {kind})"
+        return narrow + self.bounds[(name, parts)]
 
     def _lookbacks(self, refresh: Refresh) -> tuple[int, ...]:
         """The model's lookback offsets, with the ranges sized by the configuration resolved."""

@@ -123,6 +123,35 @@ def test_a_model_without_recent_keys_reads_its_keys_rows_without_a_bound(con, mo
     assert rows == every_row_of(con, keys) and len(rows) == 2 and "created_at >=" not in sql
 
 
+def test_two_models_reading_the_same_keys_of_an_input_search_it_once(con, monkeypatch):
+    """``latest`` and ``first`` both read the changed keys of ``lines``: the keys are gathered
+    once and the bound searched once, and each model still gets every row of those keys."""
+    lines = model("lines", "select 1", Refresh(partition_by=("k",), by_key=True, cluster_by=("created_at",)))
+    keyed = Refresh(partition_by=("k",), by_key=True, narrow_inputs=("lines",), recent_keys=True)
+    readers = {"latest": "select k, max(v) as v from lines group by k",
+               "first": "select k, min(v) as v from lines group by k"}
+    models = [lines] + [model(name, sql, keyed, inputs=("lines",)) for name, sql in readers.items()]
+    for name, sql in readers.items():
+        con.execute(f"create table {name} as {sql}")
+    con.execute("create temp table new_lines as select k, v + 1000 as v, created_at + interval 1 day as created_at "
+                "from lines where k in (299995, 299999, 200000)")  # 200,000: a key with an old snapshot
+    con.execute("insert into lines select * from new_lines")
+    runner = IncrementalRefresh(con, models, 0, 0)
+    runner.changes["lines"] = "new_lines"
+    statements = []
+    execute = con.execute
+    monkeypatch.setattr(runner, "con", type("Logged", (), {
+        "execute": lambda _, sql, *args: statements.append(sql) or execute(sql, *args)})())
+    for name in readers:
+        assert runner.refresh(runner.models[name]) == "3 partition(s)"
+    assert len([sql for sql in statements if "min(t.created_at)" in sql]) == 1
+    assert len([sql for sql in statements if sql.startswith("create or replace temp table _parts__")]) == 1
+    for name, sql in readers.items():
+        assert sorted(con.execute(f"select * from {name}").fetchall()) == sorted(con.execute(sql).fetchall())
+    # key 200,000's first snapshot is the table's first row: the bound the two share reaches it
+    assert con.execute("select v from first where k = 200000").fetchall() == [(-1,)]
+
+
 def test_recent_keys_is_declared_beside_narrow_inputs():
     key = {"materialized": "incremental",
            "incremental": {"partition_by": ["shop_id", "order_id"], "narrow_inputs": ["stg_orders"]}}
