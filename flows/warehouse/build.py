@@ -146,6 +146,13 @@ def load_models(root: Path = TRANSFORMS_DIR) -> list[Model]:
         ordered.extend(_order_within_layer(layer_models))
     names = [m.name for m in ordered] + list(SOURCES_BY_FILE) + list(SEEDS)
     words = {m.name: set(re.findall(r"\w+", m.sql)) for m in ordered}
+    by_name = {m.name: m for m in ordered}
+    for model in ordered:
+        for name, _ in model.refresh.touched_when if model.refresh else ():
+            source = by_name.get(name)
+            if source is None or source.refresh is None or source.refresh.sequence is None:
+                raise ModelError(f"{model.path.with_suffix('.yml')}: touched_when narrows the rows a "
+                                 f"sequence model appends; {name} declares no sequence")
     return [replace(m, inputs=tuple(n for n in names if n != m.name and n in words[m.name])) for m in ordered]
 
 

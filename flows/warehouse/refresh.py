@@ -20,6 +20,13 @@ A model's ``.yml`` says how it can be refreshed (see docs/architecture.md, "Incr
 
     materialized: incremental
     incremental:
+      partition_by: [shop_id, order_id, line_id]
+      narrow_inputs: [int_order_line_snapshots]
+      touched_when:                   # rows a sequence input appended touch a key only when one
+        int_order_line_snapshots: is_change   # of them meets the condition (see below)
+
+    materialized: incremental
+    incremental:
       partition_by: source_file_id
       append: true                    # rows of new source files only; old files never change
 
@@ -60,6 +67,15 @@ after the others, only those rows are inserted and ``latest`` is cleared on each
 last row: the rows before stay as they are. Otherwise (an export of an earlier day loaded after a
 later one renumbers the key) the keys' rows are deleted and inserted again, as they are when a
 model that is not keyed reads the model (it would need the changed rows, not only their keys).
+
+``touched_when`` narrows what such an append touches in a key model that reads it: only the keys
+of the appended rows that meet the condition (an SQL expression over the input's columns). It
+declares that an appended row which does not meet it leaves the model's rows of its key as they
+were: ``fct_order_lines`` reads a line's latest snapshot, and a snapshot that changes nothing of
+the line (``is_change``) leaves it as it was; ``int_refund_events`` makes an event of a snapshot
+whose refunded amount moved. A morning re-lists many order lines as they were, and their keys
+are then not recomputed at all. When the input's rows were rewritten rather than appended, every
+key of its changed rows is touched, as without it.
 """
 
 from __future__ import annotations
@@ -103,6 +119,7 @@ class Refresh:
     recent_keys: bool = False  # a key model whose touched keys' input rows are recent (bound the reads)
     sequence: str | None = None  # a key model's column numbering a key's rows in load order (see below)
     latest: str | None = None  # with sequence: a flag true on each key's last row only
+    touched_when: tuple[tuple[str, str], ...] = ()  # (sequence input, condition its appended rows touch a key on)
 
     @property
     def order_by(self) -> str:
@@ -128,7 +145,7 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
     spec = doc.get("incremental") or {}
     unknown = set(spec) - {"partition_by", "append", "grain", "lookback_days", "narrow_inputs",
                            "unaffected_by", "whole_inputs", "cluster_by", "by_shop", "recent_keys",
-                           "sequence", "latest"}
+                           "sequence", "latest", "touched_when"}
     if unknown:
         raise RefreshError(f"{name}: unknown incremental setting(s) {', '.join(sorted(unknown))}")
     partition_by = spec.get("partition_by")
@@ -148,7 +165,8 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
                       cluster_by=_columns_of(spec.get("cluster_by")), by_key=by_key,
                       by_shop=bool(spec.get("by_shop", False)),
                       recent_keys=bool(spec.get("recent_keys", False)),
-                      sequence=spec.get("sequence") or None, latest=spec.get("latest") or None)
+                      sequence=spec.get("sequence") or None, latest=spec.get("latest") or None,
+                      touched_when=_touched_when(name, spec.get("touched_when")))
     if refresh.append and partition_by != ("source_file_id",):
         raise RefreshError(f"{name}: append models are partitioned by source_file_id")
     if refresh.narrow_inputs and refresh.kind != "key":
@@ -166,7 +184,19 @@ def parse_refresh(name: str, doc: dict) -> Refresh | None:
             raise RefreshError(f"{name}: sequence appends the rows of new files: source_file_id must be in its grain")
     if refresh.latest is not None and (refresh.sequence is None or not isinstance(refresh.latest, str)):
         raise RefreshError(f"{name}: latest names the flag of a sequence model's last row per key; it needs sequence")
+    unnarrowed = sorted({input_name for input_name, _ in refresh.touched_when} - set(refresh.narrow_inputs))
+    if unnarrowed:
+        raise RefreshError(f"{name}: touched_when names inputs of narrow_inputs; {', '.join(unnarrowed)} is not one")
     return refresh
+
+
+def _touched_when(name: str, value: object) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not all(isinstance(v, str) and v.strip() for v in value.values()):
+        raise RefreshError(f"{name}: touched_when maps an input to a condition on its rows "
+                           f"(int_order_line_snapshots: is_change); got {value!r}")
+    return tuple((str(k), v.strip()) for k, v in value.items())
 
 
 def _columns_of(value: object) -> tuple[str, ...]:
@@ -568,8 +598,11 @@ class IncrementalRefresh:
         return table if self._count(table) else NOTHING
 
     def _changed_keys_sql(self, refresh: Refresh, inputs: list[str]) -> str | None:
-        """The keys of every input's changed rows; None when a change has no such key."""
+        """The keys of every input's changed rows; None when a change has no such key. Of the
+        rows a sequence input appended, those that meet the model's ``touched_when`` condition
+        for it."""
         keys = ", ".join(refresh.partition_by)
+        conditions = dict(refresh.touched_when)
         parts = []
         for name in inputs:
             state = self.changes.get(name, NOTHING)
@@ -577,7 +610,8 @@ class IncrementalRefresh:
                 continue
             if state == EVERYTHING or not set(refresh.partition_by) <= self._columns(state):
                 return None
-            parts.append(f"select distinct {keys} from {state}")
+            touching = f" where ({conditions[name]})" if name in self.appended and name in conditions else ""
+            parts.append(f"select distinct {keys} from {state}{touching}")
         return " union ".join(parts)
 
     def _changed_dates_sql(self, inputs: list[str], by_shop: bool = False) -> str | None:

@@ -15,13 +15,15 @@ The whole-warehouse equality of incremental and full builds is in test_increment
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
-from flows.warehouse.build import Model, run_checks
+from flows.warehouse.build import LAYERS, TRANSFORMS_DIR, Model, ModelError, load_models, run_checks
 from flows.warehouse.refresh import IncrementalRefresh, Refresh, RefreshError, parse_refresh
 
 ROWS = 300_000  # three of DuckDB's row groups (122,880 rows each)
@@ -410,3 +412,123 @@ def test_a_null_in_an_appended_key_is_a_value_to_the_unique_check(con):
     failing = {c.check: c.failing_rows for c in run_checks(con, snapshots, "appended", whole_partitions=False)}
     whole = {c.check: c.failing_rows for c in run_checks(con, snapshots)}
     assert failing["unique(k, seq)"] == whole["unique(k, seq)"] == 1
+
+
+CURRENT_SQL = "select k, v from snapshots where is_latest"
+
+
+def current_model(touched_when: dict | None) -> Model:
+    """``current``: each key's latest snapshot, a key model reading ``snapshots``."""
+    spec = {"partition_by": ["k"], "narrow_inputs": ["snapshots"]}
+    if touched_when is not None:
+        spec["touched_when"] = touched_when
+    refresh = parse_refresh("current", {"materialized": "incremental", "incremental": spec})
+    return model("current", CURRENT_SQL, refresh, inputs=("snapshots",))
+
+
+def refresh_current(con: duckdb.DuckDBPyConnection, touched_when: dict | None, rows: list[tuple]) -> tuple[str, str]:
+    """A new file's rows through ``snapshots`` and then ``current``; how each was refreshed."""
+    snapshots = snapshots_model(con)
+    current = current_model(touched_when)
+    con.execute(f"create table current as {CURRENT_SQL}")
+    con.executemany("insert into exports values (?, ?, ?, ?, ?)", rows)
+    con.execute("create or replace temp table new_exports as select * from exports where source_file_id > 3")
+    runner = IncrementalRefresh(con, [snapshots, current], 3, 1)
+    runner.changes["exports"] = "new_exports"
+    return runner.refresh(snapshots), runner.refresh(current)
+
+
+# file 4 re-lists key 10 as it was (7), changes key 11 (6 -> 8) and brings key 13
+RELISTED = [(4, 1, 10, "2026-11-04", 7), (4, 2, 11, "2026-11-04", 8), (4, 3, 13, "2026-11-04", 1)]
+
+
+@pytest.mark.parametrize("touched_when, touched", [(None, 3), ({"snapshots": "v <> previous_v"}, 2)])
+def test_appended_rows_touch_only_the_keys_they_change_when_a_reader_says_so(con, touched_when, touched):
+    """``current`` reads a key's latest snapshot: with ``touched_when``, the key re-listed as it
+    was is not recomputed, and the table is what the model's SQL gives all the same."""
+    how_snapshots, how_current = refresh_current(con, touched_when, RELISTED)
+    assert how_snapshots == "appended 3 row(s) to 3 key(s)"
+    assert how_current == f"{touched} partition(s)"
+    assert sorted(con.execute("select * from current").fetchall()) == sorted(con.execute(CURRENT_SQL).fetchall())
+    assert sorted(con.execute("select * from current").fetchall()) == [(10, 7), (11, 8), (12, 8), (13, 1)]
+
+
+def test_a_condition_that_leaves_out_a_change_is_not_what_the_table_holds(con):
+    """What ``touched_when`` declares is the model's to get right: a condition that misses a
+    change leaves the key's row as it was (which the comparison with a full build finds)."""
+    refresh_current(con, {"snapshots": "v <> previous_v and k <> 11"}, RELISTED)
+    assert con.execute("select v from current where k = 11").fetchall() == [(6,)]
+    assert con.execute("select v from (" + CURRENT_SQL + ") where k = 11").fetchall() == [(8,)]
+
+
+def test_rows_renumbered_rather_than_appended_touch_every_key_they_hold(con):
+    """File 4 covers a day before key 10's other snapshots: ``snapshots`` rewrites its keys, and
+    the condition on appended rows does not apply: key 10, which it leaves out, is recomputed."""
+    rows = [(4, 1, 10, "2026-10-31", 7), (4, 2, 11, "2026-11-04", 6)]
+    how_snapshots, how_current = refresh_current(con, {"snapshots": "k <> 10"}, rows)
+    assert how_snapshots == "2 partition(s)"
+    assert how_current == "2 partition(s)"
+    assert sorted(con.execute("select * from current").fetchall()) == sorted(con.execute(CURRENT_SQL).fetchall())
+
+
+def test_touched_when_names_a_narrow_input_and_a_condition():
+    doc = {"materialized": "incremental", "incremental": {"partition_by": ["k"], "narrow_inputs": ["snapshots"]}}
+
+    def parse(touched_when: object) -> Refresh:
+        return parse_refresh("m", {**doc, "incremental": {**doc["incremental"], "touched_when": touched_when}})
+
+    assert parse({"snapshots": " is_change "}).touched_when == (("snapshots", "is_change"),)
+    with pytest.raises(RefreshError, match="m: touched_when names inputs of narrow_inputs; exports is not one"):
+        parse({"exports": "is_change"})
+    with pytest.raises(RefreshError, match="m: touched_when maps an input to a condition"):
+        parse(["is_change"])
+    with pytest.raises(RefreshError, match="m: touched_when maps an input to a condition"):
+        parse({"snapshots": ""})
+
+
+def test_touched_when_reads_a_sequence_model(tmp_path):
+    """The condition narrows what a sequence model appends; on any other input it would never
+    apply, so naming one is an error of the model's declaration, found as the models load."""
+    for layer in LAYERS:
+        (tmp_path / layer).mkdir()
+
+    def write(layer: str, name: str, sql: str, doc: dict) -> None:
+        (tmp_path / layer / f"{name}.sql").write_text(sql)
+        (tmp_path / layer / f"{name}.yml").write_text(yaml.safe_dump({"description": name, **doc}))
+
+    write(LAYERS[0], "lines", "select 1 as k, 1 as v", {})
+    write(LAYERS[-1], "current", "select k, v from lines", {"materialized": "incremental", "incremental": {
+        "partition_by": ["k"], "narrow_inputs": ["lines"], "touched_when": {"lines": "v > 0"}}})
+    with pytest.raises(ModelError, match=r"current\.yml: touched_when narrows the rows a sequence model "
+                                         r"appends; lines declares no sequence"):
+        load_models(tmp_path)
+    assert [m.name for m in load_models(TRANSFORMS_DIR) if m.refresh and m.refresh.touched_when] == [
+        "int_refund_events", "fct_order_lines"]
+
+
+def test_a_snapshot_is_a_change_when_any_column_of_the_line_differs():
+    """``int_order_line_snapshots.is_change``, over hand-made exports of one line: a re-listing
+    as it was (another file, another row) is no change; one that differs in any single column
+    of the export is, whichever column it is (a column added to the model and left out of
+    is_change fails here), and so is the first snapshot."""
+    snapshots = next(m for m in load_models(TRANSFORMS_DIR) if m.name == "int_order_line_snapshots")
+    cte = re.search(r"order_lines as \(\s*select(.*?)from stg_orders", snapshots.sql, re.S)[1]
+    columns = [c.strip() for c in cte.split(",")]
+    lineage = {"source_file_id", "source_row", "shop_id", "order_id", "line_id"}
+    assert lineage < set(columns)
+    con = duckdb.connect()
+    con.execute(f"create table stg_orders ({', '.join(f'{c} varchar' for c in columns)})")
+    con.execute("create table stg_source_files (source_file_id varchar, coverage_end date, is_loaded boolean)")
+    first = {c: "x" for c in columns} | {"source_file_id": "1", "source_row": "1"}
+    exports = [first, first | {"source_file_id": "2", "source_row": "7"}]  # re-listed as it was
+    changed = [c for c in columns if c not in lineage]
+    for n, column in enumerate(changed, start=3):  # file n changes one column, the next restores it
+        exports += [first | {"source_file_id": str(2 * n), column: "y"}, first | {"source_file_id": str(2 * n + 1)}]
+    for row in exports:
+        con.execute(f"insert into stg_orders ({', '.join(columns)}) values ({', '.join('?' for _ in columns)})",
+                    [row[c] for c in columns])
+    con.execute("insert into stg_source_files select distinct source_file_id, "
+                "date '2026-01-01' + source_file_id::integer, true from stg_orders")
+    is_change = dict(con.execute(f"select source_file_id::integer, is_change from ({snapshots.sql})").fetchall())
+    assert is_change.pop(1) and not is_change.pop(2)
+    assert is_change == {f: True for n in range(3, 3 + len(changed)) for f in (2 * n, 2 * n + 1)}

@@ -72,7 +72,47 @@ final as (
         row_number() over snapshot_order as snapshot_seq,
         -- the last snapshot in that order is the current one (one window, one sort)
         lead(order_lines.source_row) over snapshot_order is null as is_latest,
-        lag(order_lines.refund_amount, 1, 0) over snapshot_order as previous_refund_amount
+        lag(order_lines.refund_amount, 1, 0) over snapshot_order as previous_refund_amount,
+        -- the export changed something of the line: its first snapshot, or any column but the
+        -- lineage differs from the snapshot before. A line re-listed as it was changes no order
+        -- line: fct_order_lines refreshes only the lines whose snapshots change them
+        (
+            row_number() over snapshot_order = 1
+            or order_lines.sku
+            is distinct from lag(order_lines.sku) over snapshot_order
+            or order_lines.product_name
+            is distinct from lag(order_lines.product_name) over snapshot_order
+            or order_lines.buyer_key
+            is distinct from lag(order_lines.buyer_key) over snapshot_order
+            or order_lines.created_at
+            is distinct from lag(order_lines.created_at) over snapshot_order
+            or order_lines.paid_at
+            is distinct from lag(order_lines.paid_at) over snapshot_order
+            or order_lines.shipped_at
+            is distinct from lag(order_lines.shipped_at) over snapshot_order
+            or order_lines.completed_at
+            is distinct from lag(order_lines.completed_at) over snapshot_order
+            or order_lines.closed_at
+            is distinct from lag(order_lines.closed_at) over snapshot_order
+            or order_lines.status
+            is distinct from lag(order_lines.status) over snapshot_order
+            or order_lines.quantity
+            is distinct from lag(order_lines.quantity) over snapshot_order
+            or order_lines.paid_amount
+            is distinct from lag(order_lines.paid_amount) over snapshot_order
+            or order_lines.refund_amount
+            is distinct from lag(order_lines.refund_amount) over snapshot_order
+            or order_lines.refund_status
+            is distinct from lag(order_lines.refund_status) over snapshot_order
+            or order_lines.refunded_at
+            is distinct from lag(order_lines.refunded_at) over snapshot_order
+            or order_lines.refund_reason
+            is distinct from lag(order_lines.refund_reason) over snapshot_order
+            or order_lines.currency
+            is distinct from lag(order_lines.currency) over snapshot_order
+            or order_lines.is_paid
+            is distinct from lag(order_lines.is_paid) over snapshot_order
+        ) as is_change
     from order_lines
     inner join loaded_files
         on order_lines.source_file_id = loaded_files.source_file_id
