@@ -56,9 +56,9 @@ order line's snapshots are days or weeks apart). The refresh then finds the smal
 ``cluster_by`` value among them first and reads the input from there on. For keys whose rows
 span all of history (a buyer's orders, a shop), that search would cost a scan and bound nothing,
 so it is not made. Models whose partitions come from the same SQL over the same changes share
-them, and the bound found for them in an input (`fct_order_lines` and `int_refund_events` both
-read the keys of the snapshots appended to `int_order_line_snapshots`): a table is written
-only by its own refresh, which comes before its readers, and forgets the bounds found in it.
+them, and the bound found for them in an input (two models reading the keys appended to the
+same input, under the same ``touched_when`` or none): a table is written only by its own
+refresh, which comes before its readers, and forgets the bounds found in it.
 
 ``sequence`` says that a key's rows are numbered in load order and that each row depends only
 on the rows before it, but for the ``latest`` flag, true on the key's last row. The touched keys
