@@ -78,7 +78,7 @@ class Step:
 
 def run_process(cmd: list[str], cwd: Path | None = None, env: dict | None = None,
                 log: Path | None = None) -> tuple[float, float, str]:
-    """Run ``cmd`` to its end: (wall seconds, its max RSS in MB, its output)."""
+    """Run ``cmd`` to its end: (wall seconds, its max RSS in MiB, its output)."""
     out = open(log, "w+b") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env or child_env(), stdout=out, stderr=subprocess.STDOUT)
@@ -380,7 +380,7 @@ def bench_size(args, lines_per_year: int, years: int, log,
             steps[name].rss_mb.append(rss)
         note["full"] = timings
         log(f"  full {i + 1}: {wall:.1f}s wall (ingest {timings['ingest']:.1f}s, build {timings['build']:.1f}s), "
-            f"{rss:.0f} MB; {timings['summary']}")
+            f"{rss:.0f} MiB; {timings['summary']}")
         if timings["bad_files"]:
             raise RuntimeError(f"the full load refused or did not recognise files: {timings['summary']}")
 
@@ -408,13 +408,13 @@ def bench_size(args, lines_per_year: int, years: int, log,
         steps["(b) morning data: ingest + build"].seconds.append(timings["ingest"] + timings["build"])
         steps["(b) morning data: ingest + build"].rss_mb.append(rss)
         log(f"  morning data {i + 1}: ingest {timings['ingest']:.2f}s + build {timings['build']:.2f}s "
-            f"({wall:.1f}s wall with imports), {rss:.0f} MB; {timings['summary']}")
+            f"({wall:.1f}s wall with imports), {rss:.0f} MiB; {timings['summary']}")
         for note in timings.get("notes", []):
             log(f"    build: {note}")
         seconds, rss = morning_baseline(kept, data, work)
         steps[MORNING_BASELINE].seconds.append(seconds)
         steps[MORNING_BASELINE].rss_mb.append(rss)
-        log(f"  DuckDB script's morning {i + 1}: {seconds:.2f}s, {rss:.0f} MB")
+        log(f"  DuckDB script's morning {i + 1}: {seconds:.2f}s, {rss:.0f} MiB")
         if i == 0:
             export_shopreport_metrics(project, work / "shopreport_morning.csv")
             found = disagreements(work / "shopreport_morning.csv",
@@ -452,7 +452,7 @@ def bench_size(args, lines_per_year: int, years: int, log,
                             step.seconds.append(seconds)
             elif "start-up" in phases:
                 steps["(b)   start-up (imports, API client)"].seconds.append(phases["start-up"])
-            log(f"  morning run {i + 1} ({variant}): {wall:.1f}s wall, {rss:.0f} MB, {len(mails)} mail(s); "
+            log(f"  morning run {i + 1} ({variant}): {wall:.1f}s wall, {rss:.0f} MiB, {len(mails)} mail(s); "
                 + ", ".join(f"{k} {v:.1f}s" for k, v in phases.items()) + "; "
                 + (built[-1].split(" - ")[-1].strip() if built else "no build line"))
             for line in text.splitlines():  # a build run twice (out of its incremental memory limit)
@@ -465,7 +465,7 @@ def bench_size(args, lines_per_year: int, years: int, log,
                                       cwd=project, env=child_env(prefect_home), log=work / "weekly-run.log")
         steps["(c) weekly run, 1 shop (CLI)"].seconds.append(wall)
         steps["(c) weekly run, 1 shop (CLI)"].rss_mb.append(rss)
-        log(f"  weekly run {i + 1}: {wall:.1f}s wall, {rss:.0f} MB")
+        log(f"  weekly run {i + 1}: {wall:.1f}s wall, {rss:.0f} MiB")
 
     info = {"size": size, "order_lines": manifest["order_lines"], "history_mb": manifest["inbox_bytes"] / 2**20,
             "files": manifest["inbox_files"], "shop_days": days}
@@ -478,7 +478,7 @@ def bench_size(args, lines_per_year: int, years: int, log,
 
 def table(steps: list[Step], infos: list[dict], args) -> str:
     by = {(s.size, s.name): s for s in steps}
-    head = ("| size | step | median s | spread (min–max) s | runs | peak RSS MB | × DuckDB script "
+    head = ("| size | step | median s | spread (min–max) s | runs | peak RSS MiB | × DuckDB script "
             "| × pandas script | × cat | × DuckDB script's morning |")
     lines = [head, "|" + "---|" * 10]
     for s in steps:
@@ -495,7 +495,7 @@ def table(steps: list[Step], infos: list[dict], args) -> str:
         lines.append(f"| {s.size} | {s.name} | {s.median:.2f} | {min(s.seconds):.2f}–{max(s.seconds):.2f} "
                      f"| {len(s.seconds)} | {rss} | {s.median / duck:.2f} | {s.median / pandas_:.2f} "
                      f"| {s.median / cat:,.0f} | {versus_morning} |")
-    sizes = "; ".join(f"{i['size']}: {i['order_lines']:,} order lines, {i['history_mb']:.0f} MB in "
+    sizes = "; ".join(f"{i['size']}: {i['order_lines']:,} order lines, {i['history_mb']:.0f} MiB in "
                       f"{i['files']} files, {i['shop_days']:,} shop-days" for i in infos)
     return "\n".join(lines) + f"\n\n{args.shops} shops. {sizes}.\n"
 
@@ -568,7 +568,7 @@ def main(argv: list[str] | None = None) -> int:
                  if not problems else "Agreement: FAILED\n\n" + "\n".join(f"- {p}" for p in problems))
     text = (f"# shopreport end-to-end benchmark\n\n`{' '.join(['bench/bench.py', *(argv or sys.argv[1:])])}`\n\n"
             f"{result}\n{agreement}\n\nMachine: {machine()}\n")
-    text += (f"\nThe benchmark process itself held {own_rss_mb():.0f} MB at the end (a child's peak RSS "
+    text += (f"\nThe benchmark process itself held {own_rss_mb():.0f} MiB at the end (a child's peak RSS "
              f"cannot read lower than its parent's RSS when it was started).\n")
     (args.out / "result.md").write_text(text, encoding="utf-8")
     log("\n" + result + "\n" + agreement + f"\n\nwritten to {args.out / 'result.md'}")
