@@ -64,6 +64,45 @@ def test_big_order_exports_take_the_fast_reader(tmp_path):  # over SQL_MIN_CELLS
         assert got[2] == ref[2] and got[2], "the synthetic files carry bad cells"
 
 
+def test_blank_rows_and_the_header_again_are_told_by_every_cell(tmp_path, monkeypatch):
+    """The fast reader reads the used columns first and reads every column only when a row might
+    be blank or the header again: rows that are blank, whitespace, the header again, and a row
+    blank in every used cell but not in an unused one (a data row, rejected for its empty
+    required values) load as the reference loads them, and a file without such rows is read once."""
+    import flows.ingest.fast as fast_module
+
+    reads: list[int] = []
+    read_csv = fast_module._read_csv
+    monkeypatch.setattr(fast_module, "_read_csv", lambda *a, **k: reads.append(1) or read_csv(*a, **k))
+    source = EXPORTS / "orders_export_2026-11-22.csv"
+    text = source.read_text(encoding="utf-8")
+    header = text.splitlines()[0]
+    width = len(header.split(","))
+    notes = header.split(",").index("Notes")  # a column the Shopify profile does not read
+    odd = [",".join([""] * width), ",".join([" \u3000 "] * width),
+           ",".join("kept apart" if i == notes else "" for i in range(width)), header]
+    path = tmp_path / "orders_export_2026-11-23.csv"
+    path.write_text(text.rstrip("\n") + "\n" + "\n".join(odd) + "\n#1999,zoe@example.com,paid,"
+                    "2026-11-23 09:00:00 -0500,,,,USD,10.00,0,0,10.00,,,,2026-11-23 08:59:00 -0500,1,Cup,"
+                    "10.00,,CUP-01" + "," * (width - 21) + "\n", encoding="utf-8")
+    ref = _load(tmp_path / "ref", path, fast=False)
+    assert reads == []
+    got = _load(tmp_path / "fast", path, fast=True)
+    assert reads == [1, 1], "the odd rows need every column: read twice"
+    assert got[0].line() == ref[0].line()
+    pd.testing.assert_frame_equal(got[1], ref[1])
+    assert got[2] == ref[2]
+    rows = len(text.splitlines())  # the header and the fixture's rows: the odd rows follow
+    assert (rows + 4, None, None, "the header row again inside the data (two exports pasted into one file?)") \
+        in got[2]
+    assert {r[0] for r in got[2]} >= {rows + 3}, "the row with a value in an unused column is a data row"
+    assert rows + 1 not in {r[0] for r in got[2]} and rows + 2 not in {r[0] for r in got[2]}, "blank rows"
+    assert got[1]["order_id"].iloc[-1] == "#1999"
+    reads.clear()
+    _load(tmp_path / "plain", source, fast=True)
+    assert reads == [1], "no row can be blank or the header: the used columns are read once"
+
+
 @pytest.mark.parametrize("text, why", [
     (b"a,b\n1,2\n\n3,4\n", "empty lines"), (b"a,b\r1,2\r", "bare CR"), (b"", "empty"),
     (b"PK\x03\x04rest", "zip"), (b"<html><table></table></html>", "markup"),
