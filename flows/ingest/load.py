@@ -448,10 +448,9 @@ def parse_frame(raw: pd.DataFrame, title_rows: list[list[str]], match: Match, re
     if profile.fill_down_key:
         key_pos = header.find(profile.fill_down_key)
         if key_pos:
-            key = raw[key_pos[0]]
-            for col in profile.fill_down:
-                for i in header.find(col)[:1]:
-                    raw[i] = raw[i].groupby(key, sort=False).ffill()
+            filled = list(dict.fromkeys(i for col in profile.fill_down for i in header.find(col)[:1]))
+            if filled:  # one grouping for all the columns (the key factorized once, not per column)
+                raw[filled] = raw[filled].groupby(raw[key_pos[0]], sort=False).ffill()
 
     for rule in profile.reject_rows:
         hit = _condition_mask(rule.where, header, raw, False) & ~_condition_mask(rule.unless, header, raw, False)

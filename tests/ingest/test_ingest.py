@@ -75,6 +75,27 @@ def test_shopify_line_items_continuation_rows_and_offsets(project, drop, fixture
     assert [r[1] for r in got if r[0] == "#1003"] == ["1", "2", "3"]
 
 
+def test_continuation_rows_take_their_own_orders_fields_wherever_they_are(project, fixtures_dir):
+    """Fill-down follows the order number, not the row above: a line of order #1001 listed after
+    a line of #1002 gets #1001's payment time and status."""
+    text = (fixtures_dir / "orders_export_2026-11-22.csv").read_text(encoding="utf-8").splitlines()
+    header, first = text[0], text[1]  # the first line of #1001 (paid, partially refunded)
+    other = next(line for line in text if line.startswith("#1002,"))
+    late = first.split(",")
+    filled = [header.split(",").index(h) for h in ("Email", "Financial Status", "Paid at", "Currency", "Total")]
+    for i in filled:
+        late[i] = ""
+    late[header.split(",").index("Lineitem sku")] = "LATE-01"
+    (project.inbox_dir / "shopify_us" / "orders_export_2026-11-22.csv").write_text(
+        "\n".join([header, first, other, ",".join(late)]) + "\n", encoding="utf-8")
+    (outcome,) = pipeline.ingest(project).outcomes
+    assert (outcome.rows_read, outcome.rows_loaded) == (3, 3)
+    got = rows(project, "select order_id, sku, status, strftime(paid_at, '%Y-%m-%d %H:%M'), order_paid_amount, "
+                        "buyer_key from raw_orders order by source_row")
+    assert got[2][:5] == ("#1001", "LATE-01", got[0][2], got[0][3], got[0][4])
+    assert got[2][5] == got[0][5] != got[1][5], "the buyer filled down is #1001's"
+
+
 def test_traffic_and_ad_exports(project, drop, fixtures_dir):
     drop(project, "tmall_flagship", *TMALL_FILES[1:])
     drop(project, "shopify_us", *SHOPIFY_FILES[1:])
