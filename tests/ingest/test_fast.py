@@ -103,6 +103,21 @@ def test_blank_rows_and_the_header_again_are_told_by_every_cell(tmp_path, monkey
     assert reads == [1], "no row can be blank or the header: the used columns are read once"
 
 
+@pytest.mark.parametrize("extra", [",lost", ""], ids=["a field too many", "a field too few"])
+def test_a_row_of_the_wrong_width_sends_the_file_to_the_reference_whichever_columns_are_read(tmp_path, extra):
+    """The first read takes the used columns only; DuckDB's strict reader must still count every
+    row's fields (the reference rejects such a row with its row number)."""
+    from flows.ingest.fast import read_rows
+
+    source = (EXPORTS / "orders_export_2026-11-22.csv").read_text(encoding="utf-8").splitlines()
+    broken = source[2] + extra if extra else source[2].rsplit(",", 1)[0]
+    path = tmp_path / "orders_export_2026-11-23.csv"
+    path.write_text("\n".join([*source[:2], broken, *source[3:]]) + "\n", encoding="utf-8")
+    fast = open_fast(path, path.read_bytes(), load_profiles())
+    with pytest.raises(NotFast, match="strict CSV reader"):
+        read_rows(fast, [0], {}, duckdb.connect())
+
+
 @pytest.mark.parametrize("text, why", [
     (b"a,b\n1,2\n\n3,4\n", "empty lines"), (b"a,b\r1,2\r", "bare CR"), (b"", "empty"),
     (b"PK\x03\x04rest", "zip"), (b"<html><table></table></html>", "markup"),
