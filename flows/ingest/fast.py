@@ -9,7 +9,9 @@ it is not sure about back to the reference (:class:`NotFast`), so a file is neve
    DuckDB has no GBK decoder offline (STACK.md). Encoding detection follows the reference order.
 2. **Recognise.** The first rows are read with the reference CSV reader to find the header and
    the profile (title rows, Google Ads' preamble, …).
-3. **Parse.** ``read_csv(all columns varchar, strict)`` reads the data rows. Anything the strict
+3. **Parse.** ``read_csv(all columns varchar, strict)`` reads the data rows: the columns the
+   profile uses, and every column only when some row might be blank or the header again (see
+   :func:`read_rows`). Anything the strict
    reader refuses (a row with the wrong number of fields, broken quoting, a field over 2 MB), an
    empty line in the middle, bare CR line ends or NUL bytes sends the file to the reference,
    which rejects or refuses exactly as before. Row numbers are the header's record number plus
