@@ -209,8 +209,8 @@ def read_rows(fast: FastFile, used: list[int], skip_prefixes: dict[int, tuple[st
     table = _read_csv(fast, con, used, _blank([f"c{i}" for i in used]), summary, f"({again})")
     if _any(table, "is_blank") or _any(table, "again"):  # some row might be blank or the header
         cells = [f"c{i}" for i in range(len(headers))]
-        table = _read_csv(fast, con, used, _blank(cells), summary,
-                          f"case when {again} then [{', '.join(f'coalesce({c}, {chr(39) * 2})' for c in cells)}] end")
+        row = ", ".join(f"coalesce({c}, '')" for c in cells)
+        table = _read_csv(fast, con, used, _blank(cells), summary, f"case when {again} then [{row}] end")
     numbers = np.arange(len(table), dtype=np.int64) + fast.match.header_index + 2
     is_blank = table.column("is_blank").to_numpy(zero_copy_only=False)
     is_summary = table.column("is_summary").to_numpy(zero_copy_only=False) & ~is_blank
