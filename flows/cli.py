@@ -16,6 +16,10 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flows.settings import Settings
 
 EXAMPLES = {
     "demo": "example: shopreport demo --dir ./shopreport-demo --fresh",
@@ -237,15 +241,29 @@ def _import_flow_engine() -> None:
     import flows.daily_report  # noqa: F401
 
 
+def _inbox_read_early(args: argparse.Namespace, settings: Settings | None) -> Iterator[object] | None:
+    """For a command whose flow starts with an ingest of the inbox (``run`` without
+    ``--no-ingest``, ``ingest`` without paths): the inbox's files read one step at a time, for
+    that ingest to take (flows/ingest/parallel.py: ``read_early``); None for the others."""
+    inbox = ((args.command == "run" and not args.no_ingest)
+             or (args.command == "ingest" and not args.paths))
+    if settings is None or not inbox:
+        return None
+    from flows.ingest.parallel import read_early
+
+    return read_early(settings)
+
+
 @contextlib.contextmanager
-def _prefect(args: argparse.Namespace) -> Iterator[None]:
+def _prefect(args: argparse.Namespace, settings: Settings | None = None) -> Iterator[None]:
     """Around a command's flow runs, once its arguments are checked: the temporary Prefect server,
     if this command started one, is waited for and used, and the runs send no heartbeats
-    (``_flow_run_settings``)."""
+    (``_flow_run_settings``). While that server starts, the command imports what its flow run
+    will, and reads the inbox's files for its ingest (``_inbox_read_early``)."""
     server = getattr(args, "prefect_server", None)
     if server is not None and not server.used:
         _import_flow_engine()  # while the server starts: these imports came after it (0.3-0.4 s)
-        server.use()
+        server.use(meanwhile=_inbox_read_early(args, settings))
     with _flow_run_settings(args.command):
         yield
 
@@ -339,7 +357,7 @@ def _exclusive(config: str, args: argparse.Namespace) -> Iterator[None]:
         if settings.warehouse_path.exists():
             with open_warehouse(settings.warehouse_path, read_only=True):
                 pass  # WarehouseBusy when another process (not a shopreport run) holds the file
-        with _prefect(args):
+        with _prefect(args, settings):
             yield
 
 

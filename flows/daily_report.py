@@ -47,8 +47,9 @@ def ingest_task(settings: Settings, paths: list[str] | None = None, shop_id: str
 
 
 def _print_ingest(report) -> None:
-    workers = f"; {report.read_ahead} read ahead by worker processes" if report.read_ahead else ""
-    print(f"ingest: {report.summary()}{workers}")
+    elsewhere = ([f"{report.read_early} read while Prefect's server started"] if report.read_early else []) + \
+        ([f"{report.read_ahead} read ahead by worker processes"] if report.read_ahead else [])
+    print(f"ingest: {report.summary()}" + "".join(f"; {what}" for what in elsewhere))
 
 
 def _print_outcome(outcome) -> None:

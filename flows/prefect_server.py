@@ -25,6 +25,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -132,32 +133,47 @@ class TemporaryServer:
                  "PREFECT__SERVER_FINAL": "1"},
             preexec_fn=functools.partial(_end_with_parent, _prctl(), os.getpid()) if sys.platform == "linux" else None)
 
-    def wait(self, timeout: float) -> None:
-        """Until the server answers its health check; a port taken meanwhile means a new port."""
+    def wait(self, timeout: float, meanwhile: Iterator[object] | None = None) -> None:
+        """Until the server answers its health check; a port taken meanwhile means a new port.
+        ``meanwhile``: work to do while the server starts, one step between two health checks
+        instead of a pause; what is left of it when the server answers is dropped (closed), and
+        a step that raises ends it (the work it stood for is done later, where it is needed)."""
         deadline = time.perf_counter() + timeout
         attempts = 1
-        while not healthy(self.port, timeout=max(0.1, min(1.0, deadline - time.perf_counter()))):
-            status = self.process.poll()
-            if status == PORT_IN_USE and not port_free(self.port) and attempts < 5:  # taken meanwhile
-                attempts += 1
-                self._launch()
-            elif status is not None:
-                self.process = None
-                raise ServerNotStarted(f"the temporary Prefect server exited with status {status} before "
-                                       f"it answered (its messages are above); set PREFECT_API_URL to "
-                                       f"a running server (`prefect server start`) to do without it")
-            elif time.perf_counter() > deadline:
-                self.stop()
-                raise ServerNotStarted(
-                    f"the temporary Prefect server on port {self.port} did not answer within {timeout:.0f} s "
-                    f"(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); set PREFECT_API_URL to a running "
-                    f"server (`prefect server start`) to do without it")
-            time.sleep(0.05)
+        try:
+            while not healthy(self.port, timeout=max(0.1, min(1.0, deadline - time.perf_counter()))):
+                status = self.process.poll()
+                if status == PORT_IN_USE and not port_free(self.port) and attempts < 5:  # taken meanwhile
+                    attempts += 1
+                    self._launch()
+                elif status is not None:
+                    self.process = None
+                    raise ServerNotStarted(f"the temporary Prefect server exited with status {status} before "
+                                           f"it answered (its messages are above); set PREFECT_API_URL to "
+                                           f"a running server (`prefect server start`) to do without it")
+                elif time.perf_counter() > deadline:
+                    self.stop()
+                    raise ServerNotStarted(
+                        f"the temporary Prefect server on port {self.port} did not answer within {timeout:.0f} s "
+                        f"(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS); set PREFECT_API_URL to a running "
+                        f"server (`prefect server start`) to do without it")
+                if meanwhile is not None:
+                    try:
+                        next(meanwhile)
+                        continue
+                    except Exception:  # noqa: BLE001 - StopIteration (all done) or a failed step
+                        meanwhile = None
+                time.sleep(0.05)
+        finally:
+            close = getattr(meanwhile, "close", None)
+            if close is not None:
+                close()
 
-    def use(self) -> bool:
-        """Point Prefect at this server, once it answers; or stop it if Prefect's settings (a
-        profile, ``prefect.toml``) name a server or forbid a temporary one. Call it after Prefect
-        is imported and before the first flow. Returns whether Prefect now uses this server."""
+    def use(self, meanwhile: Iterator[object] | None = None) -> bool:
+        """Point Prefect at this server, once it answers (doing ``meanwhile``'s steps while it
+        starts: ``wait``); or stop it if Prefect's settings (a profile, ``prefect.toml``) name a
+        server or forbid a temporary one. Call it after Prefect is imported and before the first
+        flow. Returns whether Prefect now uses this server."""
         import prefect.context
         from prefect.settings import (PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED,
                                       PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS)
@@ -166,7 +182,7 @@ class TemporaryServer:
         if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
             self.stop()
             return False
-        self.wait(float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()))
+        self.wait(float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()), meanwhile)
         os.environ["PREFECT_API_URL"] = self.api_url  # for the settings and for child processes
         # no "View at <UI link>" lines: this server serves no UI (Prefect's temporary one neither)
         os.environ.setdefault("PREFECT_UI_URL", "")

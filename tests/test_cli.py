@@ -139,3 +139,19 @@ def test_output_piped_into_a_program_that_stops_reading_ends_without_a_traceback
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 1
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+@pytest.mark.parametrize(("argv", "reads_early"), [
+    (["run", "daily"], True),
+    (["run", "weekly"], True),
+    (["run", "daily", "--no-ingest"], False),
+    (["ingest"], True),
+    (["ingest", "orders.csv"], False),  # given files, not the inbox
+    (["build"], False),
+    (["backfill", "--from", "2026-11-01", "--to", "2026-11-02", "old"], False),
+])
+def test_the_commands_that_ingest_the_inbox_read_it_while_their_server_starts(argv, reads_early, project):
+    from flows.cli import _inbox_read_early
+
+    work = _inbox_read_early(build_parser().parse_args(argv), project)
+    assert (work is not None) is reads_early

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sqlite3
@@ -13,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.prefect_server import healthy, wanted
+from flows import pipeline
+from flows.prefect_server import TemporaryServer, healthy, wanted
+from flows.warehouse.db import open_warehouse
 
 REPO = Path(__file__).resolve().parents[1]
 ANNOUNCED = re.compile(r"a temporary Prefect server for this command on http://127\.0\.0\.1:(\d+)")
@@ -51,6 +54,61 @@ def test_a_flow_command_with_no_server_runs_on_a_temporary_one_that_keeps_the_ru
     printed = RUN_LOG_LINE.findall(output)
     assert printed and len(logged) == len(printed)  # every line of the run reached the server before it stopped
     assert logged[-1] == "Finished in state Completed()"
+
+
+def test_a_command_reads_the_inbox_while_its_temporary_server_starts(project, new_project, drop, tmp_path):
+    """``ingest`` reads the new file while it waits for its server, which creates its database first
+    (several seconds), and loads what an ingest in one process loads."""
+    drop(project, "tmall_flagship", "ExportOrderList_2026-11-22.csv")
+    result = _ingest(project, tmp_path / "prefect-home", SHOPREPORT_SALT="one salt")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert re.search(r" - ingest: 1 file\(s\) loaded .*; 1 read while Prefect's server started$", output, re.M), output
+
+    (tmp_path / "plain").mkdir()
+    plain = new_project(tmp_path / "plain")
+    drop(plain, "tmall_flagship", "ExportOrderList_2026-11-22.csv")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SHOPREPORT_SALT", "one salt")
+        assert pipeline.ingest(plain).read_early == 0
+    rows = []
+    for settings in (project, plain):
+        with open_warehouse(settings.warehouse_path, read_only=True) as con:
+            rows.append(con.execute("select * exclude (source_file_id) from raw_orders order by source_row").fetchall())
+    assert rows[0] == rows[1] and len(rows[0]) > 0
+
+
+def test_work_given_to_the_wait_runs_until_the_server_answers(tmp_path, monkeypatch):
+    """``TemporaryServer.wait(meanwhile=…)`` takes a step of the work between two health checks;
+    when the server answers, the rest is dropped (the generator closed); a step that raises ends
+    the work, not the wait."""
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect-home"))
+    monkeypatch.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    steps, closed = [], []
+
+    def work():
+        try:
+            for step in itertools.count():
+                steps.append(step)
+                yield step
+        finally:
+            closed.append(len(steps))
+
+    def failing():
+        steps.append("failing")
+        yield
+        raise RuntimeError("a bug in the work")
+
+    for given in (work(), failing()):
+        server = TemporaryServer.start()
+        try:
+            server.wait(120, given)
+            assert healthy(server.port)
+        finally:
+            server.stop()
+    count = closed[0]
+    assert count > 0 and closed == [count]  # it ran, and was closed once the server answered
+    assert steps == [*range(count), "failing"]  # no step after that; the failing work ended quietly
 
 
 def test_the_temporary_server_ends_when_the_command_is_killed(project, drop, tmp_path):

@@ -83,6 +83,7 @@ class IngestReport:
     run_id: str
     outcomes: list[FileOutcome] = field(default_factory=list)
     read_ahead: int = 0  # files whose reading a worker process did (flows/ingest/parallel.py)
+    read_early: int = 0  # files read before the run's ingest began (flows/ingest/parallel.py)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -618,6 +619,18 @@ class ReadResult:
     aside: tuple[str, str, Profile | None] | None = None  # (status, message, profile)
 
 
+@dataclass
+class Prefetched:
+    """A file's reading done elsewhere for the writer: by a worker process (``by="worker"``), or
+    before the run's ingest began (``"early"``, while a command waited for Prefect's temporary
+    server; flows/ingest/parallel.py). The writer takes it only while the file's bytes still have
+    this sha256."""
+
+    sha256: str
+    result: ReadResult
+    by: str = "worker"
+
+
 def scratch_database() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for the fast reader (never the warehouse)."""
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
@@ -740,9 +753,9 @@ class Ingestor:
         load_files(self, items, self.workers)
 
     def ingest_file(self, path: Path, shop: ShopConfig, *, from_inbox: bool,
-                    prefetched: tuple[str, ReadResult] | None = None) -> FileOutcome:
-        """Load one file in its own transaction. ``prefetched``: (sha256, what reading it found)
-        from a worker; used only when the file's bytes still have that sha256."""
+                    prefetched: Prefetched | None = None) -> FileOutcome:
+        """Load one file in its own transaction. ``prefetched``: its reading, done elsewhere; used
+        only when the file's bytes still have its sha256."""
         outcome = self._ingest(path, shop, from_inbox, prefetched)
         self.report.outcomes.append(outcome)
         if outcome.source_file_id is None:  # loaded files log their event in their own transaction
@@ -775,7 +788,7 @@ class Ingestor:
                           f"--shop (configured: {', '.join(s.id for s in self.settings.shops)})")
 
     def _ingest(self, path: Path, shop: ShopConfig, from_inbox: bool,
-                prefetched: tuple[str, ReadResult] | None = None) -> FileOutcome:
+                prefetched: Prefetched | None = None) -> FileOutcome:
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             return self._set_aside(path, shop, from_inbox, "unrecognised",
                                    f"not an export file type shopreport reads ({', '.join(sorted(SUPPORTED_SUFFIXES))})")
@@ -795,9 +808,12 @@ class Ingestor:
                                f"same bytes already loaded as file #{seen[0]} ({seen[1]}, "
                                f"{seen[2]:%Y-%m-%d %H:%M}); nothing changed")
         try:
-            if prefetched is not None and prefetched[0] == sha:  # read by a worker (flows/ingest/parallel.py)
-                self.report.read_ahead += 1
-                table, match, parsed = self._take(prefetched[1], path, shop, from_inbox)
+            if prefetched is not None and prefetched.sha256 == sha:  # read elsewhere (flows/ingest/parallel.py)
+                if prefetched.by == "early":
+                    self.report.read_early += 1
+                else:
+                    self.report.read_ahead += 1
+                table, match, parsed = self._take(prefetched.result, path, shop, from_inbox)
             else:
                 table, match, parsed = self._read(path, data, shop, from_inbox)
         except _Refused as refused:

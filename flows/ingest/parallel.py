@@ -19,6 +19,11 @@ What a serial run would do, a parallel run does, in the same order, with the sam
 
 ``tests/ingest/test_parallel.py`` checks that a parallel ingest gives the same warehouse as a
 serial one, bad files included.
+
+A command that starts Prefect's temporary server waits 1-1.5 s for it with a core to spare
+(flows/cli.py). It steps :func:`read_early` meanwhile, which reads the inbox's files one at a time
+in the command's own process, as a worker would; the run's ingest then takes what it read under
+the same rule as a worker's result (the same sha256, the same profiles, salt and shop settings).
 """
 
 from __future__ import annotations
@@ -26,17 +31,20 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 
 from flows.faults import exit_point
-from flows.ingest.load import SUPPORTED_SUFFIXES, ReadResult, read_export, scratch_database
-from flows.ingest.profiles import Profile
-from flows.settings import ShopConfig
+from flows.ingest.load import (SUPPORTED_SUFFIXES, Prefetched, ReadResult, inbox_files, read_export,
+                               scratch_database)
+from flows.ingest.profiles import Profile, load_profiles
+from flows.settings import Settings, ShopConfig
+from flows.warehouse.db import existing_salt
 
 if TYPE_CHECKING:
     from flows.ingest.load import Ingestor
@@ -44,6 +52,7 @@ if TYPE_CHECKING:
 MIN_FILES = 8  # below this, starting the workers (≈1 s) costs more than they save
 MAX_BYTES = 32 * 2**20  # bigger files are read by the writer
 AHEAD = 2  # files read ahead per worker (their rows wait in the writer's memory)
+MAX_EARLY_BYTES = 64 * 2**20  # read_early stops before its files pass this many bytes
 
 Item = tuple[Path, ShopConfig, bool]  # (file, shop, from the inbox)
 
@@ -92,11 +101,79 @@ def _file_bytes(path: Path) -> int | None:
         return None
 
 
+@dataclass
+class EarlyReads:
+    """What :func:`read_early` read, and with what, for the process's next ingest."""
+
+    profiles: list[Profile]
+    salt: str
+    reads: dict[tuple[Path, ShopConfig], Prefetched] = field(default_factory=dict)
+
+
+_early: EarlyReads | None = None  # the last read_early's, until an ingest takes them
+
+
+def read_early(settings: Settings) -> Iterator[Path]:
+    """Read the inbox's files (``inbox_files``, in loading order), one per step; each step yields
+    the file it read. Nothing is written or moved. What it read waits for this process's next
+    ingest (:func:`load_files`), which takes each file's reading under the rule for a worker's,
+    and drops the rest. A file it cannot read here (an unsupported type, over :data:`MAX_BYTES`,
+    or any error) is left to the ingest, which reports on it; it stops before holding more than
+    :data:`MAX_EARLY_BYTES`, and does nothing before the first ingest (no salt yet)."""
+    global _early
+    salt = existing_salt(settings.warehouse_path)
+    if salt is None:
+        return
+    early = _early = EarlyReads(load_profiles(settings.profiles_dir), salt)
+    scratch: duckdb.DuckDBPyConnection | None = None
+
+    def scratch_db() -> duckdb.DuckDBPyConnection:
+        nonlocal scratch
+        if scratch is None:
+            scratch = scratch_database()
+            scratch.execute("set threads = 1")  # the other core starts the server
+        return scratch
+
+    held = 0
+    try:
+        for shop, path in inbox_files(settings):
+            size = _file_bytes(path)
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES or size is None or size > MAX_BYTES:
+                continue
+            if held + size > MAX_EARLY_BYTES:
+                return
+            try:
+                data = path.read_bytes()
+                result = read_export(path, data, shop, early.profiles, salt, scratch_db)
+            except Exception:  # noqa: BLE001 - the ingest reads the file again and reports
+                continue
+            held += len(data)
+            early.reads[(path, shop)] = Prefetched(hashlib.sha256(data).hexdigest(), result, by="early")
+            yield path
+    finally:
+        if scratch is not None:
+            scratch.close()
+
+
+def _take_early(ingestor: "Ingestor") -> dict[tuple[Path, ShopConfig], Prefetched]:
+    """The readings :func:`read_early` left for this ingest, if it read with the same profiles
+    and salt as ``ingestor`` reads (and the fast reader, as the ingest does by default); none
+    otherwise. They are taken once."""
+    global _early
+    early, _early = _early, None
+    if early is None or not ingestor.fast or early.salt != ingestor.salt or early.profiles != ingestor.profiles:
+        return {}
+    return early.reads
+
+
 def load_files(ingestor: "Ingestor", items: Sequence[Item], workers: int) -> None:
-    """Load ``items`` in order through ``ingestor``, read ahead by ``workers`` processes."""
-    if workers <= 1 or len(items) < MIN_FILES:
+    """Load ``items`` in order through ``ingestor``, read ahead by ``workers`` processes (and
+    taking what :func:`read_early` read)."""
+    early = _take_early(ingestor)
+    left = sum(1 for path, shop, _ in items if (path, shop) not in early)
+    if workers <= 1 or left < MIN_FILES:
         for path, shop, from_inbox in items:
-            ingestor.ingest_file(path, shop, from_inbox=from_inbox)
+            ingestor.ingest_file(path, shop, from_inbox=from_inbox, prefetched=early.pop((path, shop), None))
         return
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start, initargs=(ingestor.profiles or [], ingestor.salt, ingestor.fast))
@@ -109,7 +186,7 @@ def load_files(ingestor: "Ingestor", items: Sequence[Item], workers: int) -> Non
             return
         path, shop, _ = items[i]
         size = _file_bytes(path)
-        if size is None or size > MAX_BYTES:
+        if (path, shop) in early or size is None or size > MAX_BYTES:
             return
         try:
             futures[i] = pool.submit(read_ahead, path, shop)
@@ -123,10 +200,10 @@ def load_files(ingestor: "Ingestor", items: Sequence[Item], workers: int) -> Non
         for i, (path, shop, from_inbox) in enumerate(items):
             submit(i + ahead)
             future = futures.pop(i, None)
-            prefetched = None
+            prefetched = early.pop((path, shop), None)
             if future is not None:
                 try:
-                    prefetched = future.result()
+                    prefetched = Prefetched(*future.result())
                 except Exception:  # the writer reads the file again; any error surfaces there
                     prefetched = None
             ingestor.ingest_file(path, shop, from_inbox=from_inbox, prefetched=prefetched)

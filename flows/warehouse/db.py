@@ -117,17 +117,26 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(raw_table_sql(entity))
 
 
-def install_salt(warehouse_path: Path) -> str:
-    """The per-install salt for buyer ids, kept beside the warehouse (created on first use).
-
-    ``SHOPREPORT_SALT`` overrides it (for installs that keep secrets elsewhere).
-    """
+def existing_salt(warehouse_path: Path) -> str | None:
+    """The salt :func:`install_salt` gives, when there is one already; creates nothing."""
     env = os.environ.get("SHOPREPORT_SALT")
     if env:
         return env
     salt_path = warehouse_path.parent / ".buyer_salt"
     if salt_path.exists():
         return salt_path.read_text(encoding="ascii").strip()
+    return None
+
+
+def install_salt(warehouse_path: Path) -> str:
+    """The per-install salt for buyer ids, kept beside the warehouse (created on first use).
+
+    ``SHOPREPORT_SALT`` overrides it (for installs that keep secrets elsewhere).
+    """
+    salt = existing_salt(warehouse_path)
+    if salt is not None:
+        return salt
+    salt_path = warehouse_path.parent / ".buyer_salt"
     salt_path.parent.mkdir(parents=True, exist_ok=True)
     salt = secrets.token_hex(16)
     fd = os.open(salt_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -1,14 +1,19 @@
-"""Reading ahead in worker processes (flows/ingest/parallel.py) loads what a serial run loads.
+"""Reading ahead in worker processes, and reading early while a command waits for Prefect's
+temporary server (flows/ingest/parallel.py), loads what a serial run loads.
 
-Two copies of one inbox (good exports of five platforms, a duplicate, files that are refused or
+Copies of one inbox (good exports of five platforms, a duplicate, files that are refused or
 unrecognised, cells that are rejected) are ingested through ``pipeline.ingest``: one with
-``[ingest] workers = 1``, one with 2 worker processes. Every table the ingest writes, every
-outcome and what was left in the inbox must be the same, and the workers must have read the files.
+``[ingest] workers = 1``, the others with 2 worker processes or after ``read_early``. Every table
+the ingest writes, every outcome and what was left in the inbox must be the same, and the workers
+(or the early reading) must have read the files.
 """
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import hashlib
+import itertools
 import re
 import shutil
 from pathlib import Path
@@ -18,7 +23,7 @@ import pytest
 
 from flows import pipeline
 from flows.faults import EXIT_ENV
-from flows.ingest.parallel import MIN_FILES
+from flows.ingest.parallel import MIN_FILES, read_early
 from flows.ingest.profiles import CANONICAL
 from flows.warehouse.db import open_warehouse
 from tests.ingest.conftest import BAD_INPUTS, EXPORTS, write_project
@@ -81,12 +86,21 @@ def snapshot(settings, report) -> dict:
     return {"tables": tables, "events": events, "outcomes": outcomes, "left": left, "reasons": reasons}
 
 
-def ingest(root: Path, workers: int):
+SALT = "one salt for both warehouses"  # buyer keys comparable
+
+
+def ingest(root: Path, workers: int, early: int = 0, early_salt: str = SALT):
+    """``early``: how many files ``read_early`` reads before the ingest (with ``early_salt``)."""
     settings = dataclasses.replace(write_project(root), ingest_workers=workers)
     files = fill_inbox(settings)
     assert files >= MIN_FILES, "enough files for the workers to start"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SHOPREPORT_SALT", "one salt for both warehouses")  # buyer keys comparable
+        if early:
+            patch.setenv("SHOPREPORT_SALT", early_salt)
+            steps = read_early(settings)
+            assert len(list(itertools.islice(steps, early))) == early
+            steps.close()
+        patch.setenv("SHOPREPORT_SALT", SALT)
         report = pipeline.ingest(settings)
     return settings, report, files
 
@@ -128,3 +142,61 @@ def test_a_worker_that_dies_leaves_its_files_to_the_writer(serial, tmp_path, mon
     settings, report, _ = ingest(tmp_path, workers=2)
     assert report.read_ahead == 0
     assert_same(expected, snapshot(settings, report))
+
+
+def test_files_read_early_load_what_a_serial_run_loads(serial, tmp_path):
+    expected, _, files = serial
+    settings, report, _ = ingest(tmp_path, workers=1, early=files)
+    assert_same(expected, snapshot(settings, report))
+    # every file was read early; the duplicate's reading is not used (its bytes are known)
+    assert (report.read_early, report.read_ahead) == (files - report.count("duplicate"), 0)
+
+
+def test_the_files_not_read_early_are_read_by_the_workers(serial, tmp_path):
+    expected, _, files = serial
+    settings, report, _ = ingest(tmp_path, workers=2, early=4)  # the server answered after 4 files
+    assert_same(expected, snapshot(settings, report))
+    assert report.read_early == 4
+    assert report.read_ahead == files - 4 - report.count("duplicate")
+
+
+def test_files_read_early_with_another_salt_are_read_again(serial, tmp_path):
+    expected, _, files = serial
+    settings, report, _ = ingest(tmp_path, workers=1, early=files, early_salt="another salt")
+    assert_same(expected, snapshot(settings, report))
+    assert report.read_early == 0
+
+
+def test_a_file_replaced_after_it_was_read_early_is_read_again(tmp_path, monkeypatch):
+    """The reading of an inbox file that changed since (a download finished, a file saved again
+    under the same name) is dropped: the ingest loads the bytes that are there now."""
+    settings = write_project(tmp_path)
+    inbox = settings.inbox_dir / "tmall_flagship"
+    orders = inbox / "ExportOrderList_2026-11-22.csv"
+    shutil.copyfile(EXPORTS / "ExportOrderList_2026-11-22.csv", orders)
+    shutil.copyfile(EXPORTS / "计划报表_20261123_073000.csv", inbox / "计划报表_20261123_073000.csv")
+    monkeypatch.setenv("SHOPREPORT_SALT", SALT)
+    assert [p.name for p in read_early(settings)] == ["ExportOrderList_2026-11-22.csv", "计划报表_20261123_073000.csv"]
+    replacement = (EXPORTS / "ExportOrderList_2026-11-23.csv").read_bytes()
+    orders.write_bytes(replacement)
+
+    report = pipeline.ingest(settings)
+    assert report.read_early == 1  # the ad report's reading only
+    with open_warehouse(settings.warehouse_path, read_only=True) as con:
+        sha, rows_read, rows_loaded = con.execute(
+            "select sha256, rows_read, rows_loaded from source_files "
+            "where file_name = 'ExportOrderList_2026-11-22.csv'").fetchone()
+        orders = {order for (order,) in con.execute("select distinct order_id from raw_orders").fetchall()}
+    assert sha == hashlib.sha256(replacement).hexdigest()
+    rows = [row for row in csv.reader(replacement.decode("gb18030").splitlines()[1:]) if any(row)]
+    assert rows_read == len(rows) and rows_loaded == len(orders) == len(rows) - 1  # one amount is rejected
+    assert orders <= {row[0].strip('="') for row in rows}
+
+
+def test_reading_early_waits_for_the_first_ingest(tmp_path, monkeypatch):
+    """Before the first ingest there is no salt for buyer ids; reading early makes none."""
+    settings = write_project(tmp_path)
+    shutil.copyfile(EXPORTS / "ExportOrderList_2026-11-22.csv", settings.inbox_dir / "tmall_flagship" / "a.csv")
+    monkeypatch.delenv("SHOPREPORT_SALT", raising=False)
+    assert list(read_early(settings)) == []
+    assert not (settings.warehouse_path.parent / ".buyer_salt").exists()
