@@ -8,7 +8,9 @@ subprocess (the command line and environment of Prefect's ``SubprocessASGIServer
 thing a flow command does, before it imports Prefect, so that the server starts while the command
 imports its modules and checks its arguments, and waits for it just before the first flow
 (``flows/cli.py``: ``run``, ``main``, ``_prefect``). Prefect then sees a ``PREFECT_API_URL`` and
-starts nothing. The server stops when the command ends, as Prefect's
+starts nothing. The wait is filled with work that would otherwise come after it (``wait``'s
+``meanwhile``: the inbox's files read for the ingest), and the server's first API request, which
+builds its routes, is sent from a thread as soon as it answers (``first_request``). The server stops when the command ends, as Prefect's
 does, and also when the command is killed (Prefect's is left running then).
 
 Nothing here imports Prefect: ``start`` must cost nothing but a process start.
