@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 MIN_FILES = 8  # below this, starting the workers (≈1 s) costs more than they save
 MAX_BYTES = 32 * 2**20  # bigger files are read by the writer
 AHEAD = 2  # files read ahead per worker (their rows wait in the writer's memory)
-MAX_EARLY_BYTES = 64 * 2**20  # read_early stops before its files pass this many bytes
+MAX_EARLY_BYTES = 32 * 2**20  # read_early stops before its files pass this many bytes (their parsed rows wait in memory)
 
 Item = tuple[Path, ShopConfig, bool]  # (file, shop, from the inbox)
 
