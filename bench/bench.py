@@ -19,6 +19,8 @@ traffic and ad reports in proportion) into ``--out`` and measures, each in a fre
             --scope <shop>``: start-up, ingest, build, render, delivery to the outbox, wall clock;
             once with no server (Prefect starts a temporary one in the process) and once against a
             ``prefect server start`` the benchmark keeps running (how scheduled runs execute);
+            (all shops) once per size, the files of every shop and ``shopreport run daily --date
+            D`` against that server: the main job, every shop's report and the all-shops one;
 - weekly:   ``shopreport run weekly --no-ingest --scope <shop>`` on the loaded warehouse;
 - baselines: ``bench/baseline_duckdb.py``, ``bench/baseline_pandas.py`` and ``cat`` of the bytes;
             for the morning, ``baseline_duckdb.py --morning``: the hand-written incremental day
@@ -142,6 +144,7 @@ def child(mode: str, project: Path) -> None:
 
 
 MORNING_BASELINE = "baseline: DuckDB script, morning"
+ALL_SHOPS_RUN = "(b) morning run, all shops (CLI, Prefect server running)"
 
 
 def morning_baseline(kept: Path, data: Path, work: Path) -> tuple[float, float]:
@@ -353,6 +356,7 @@ def bench_size(args, lines_per_year: int, years: int, log,
         "(b)   render + deliver",
         "(b) morning run, 1 shop (CLI, Prefect server running)",
         "(b)   start-up (imports, API client)",
+        ALL_SHOPS_RUN,
         "(c) weekly run, 1 shop (CLI)")}
     note = {}
 
@@ -458,6 +462,21 @@ def bench_size(args, lines_per_year: int, years: int, log,
             for line in text.splitlines():  # a build run twice (out of its incremental memory limit)
                 if "build: " in line and "incremental_memory_limit" in line:
                     log("    " + line.split(" - ")[-1].strip())
+
+        if i == 0 and server is not None:  # the main job: every shop's morning, every report (once: it is long)
+            project = loaded_copy(loaded, data, work / "morning-all", args.memory_limit, with_morning=True)
+            wall, rss, text = run_process([*shopreport_cli(), "run", "daily", "--date", day,
+                                           "--config", str(project / "shopreport.toml")],
+                                          cwd=project, env=server.env, log=work / "morning-all.log")
+            reports = sorted((project / "archive" / "daily").glob(f"*/{day}/*.pdf"))
+            if len(reports) != len(manifest["shops"]) + 1:
+                raise RuntimeError(f"the all-shops morning rendered {len(reports)} reports, not one per shop "
+                                   f"and one for all shops ({project / 'archive'})")
+            steps[ALL_SHOPS_RUN].seconds.append(wall)
+            steps[ALL_SHOPS_RUN].rss_mb.append(rss)
+            built = [line for line in text.splitlines() if "built " in line and " models" in line]
+            log(f"  morning run, all shops: {wall:.1f}s wall, {rss:.0f} MiB, {len(reports)} reports; "
+                + (built[-1].split(" - ")[-1].strip() if built else "no build line"))
 
         project = loaded_copy(loaded, data, work / "weekly-run", args.memory_limit, with_morning=False)
         wall, rss, text = run_process([*shopreport_cli(), "run", "weekly", "--no-ingest", "--week", week_of(MORNING),
