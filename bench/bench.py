@@ -205,6 +205,12 @@ def loaded_copy(loaded: Path, data: Path, target: Path, memory_limit: str | None
     return target
 
 
+def build_line(text: str) -> str:
+    """The run's last "built N models … in S s" line, without its log prefix."""
+    built = [line for line in text.splitlines() if "built " in line and " models" in line]
+    return built[-1].split(" - ")[-1].strip() if built else "no build line"
+
+
 def run_phases(text: str, started: datetime, ended: datetime) -> dict[str, float] | None:
     """Split a CLI run's wall time by its Prefect log lines (``HH:MM:SS.mmm | INFO | …``):
     start-up (imports and the temporary server, to the flow's first line), ingest (the freshness
@@ -445,7 +451,6 @@ def bench_size(args, lines_per_year: int, years: int, log,
             mails = sorted((project / "outbox").rglob("*.eml"))
             if not mails:
                 raise RuntimeError(f"the morning run delivered nothing to {project / 'outbox'}")
-            built = [line for line in text.splitlines() if "built " in line and " models" in line]
             steps[name].seconds.append(wall)
             steps[name].rss_mb.append(rss)
             phases = run_phases(text, started, started + timedelta(seconds=wall)) or {}
@@ -458,7 +463,7 @@ def bench_size(args, lines_per_year: int, years: int, log,
                 steps["(b)   start-up (imports, API client)"].seconds.append(phases["start-up"])
             log(f"  morning run {i + 1} ({variant}): {wall:.1f}s wall, {rss:.0f} MiB, {len(mails)} mail(s); "
                 + ", ".join(f"{k} {v:.1f}s" for k, v in phases.items()) + "; "
-                + (built[-1].split(" - ")[-1].strip() if built else "no build line"))
+                + build_line(text))
             for line in text.splitlines():  # a build run twice (out of its incremental memory limit)
                 if "build: " in line and "incremental_memory_limit" in line:
                     log("    " + line.split(" - ")[-1].strip())
@@ -474,9 +479,8 @@ def bench_size(args, lines_per_year: int, years: int, log,
                                    f"and one for all shops ({project / 'archive'})")
             steps[ALL_SHOPS_RUN].seconds.append(wall)
             steps[ALL_SHOPS_RUN].rss_mb.append(rss)
-            built = [line for line in text.splitlines() if "built " in line and " models" in line]
             log(f"  morning run, all shops: {wall:.1f}s wall, {rss:.0f} MiB, {len(reports)} reports; "
-                + (built[-1].split(" - ")[-1].strip() if built else "no build line"))
+                + build_line(text))
 
         project = loaded_copy(loaded, data, work / "weekly-run", args.memory_limit, with_morning=False)
         wall, rss, text = run_process([*shopreport_cli(), "run", "weekly", "--no-ingest", "--week", week_of(MORNING),

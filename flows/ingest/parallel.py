@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from flows.faults import exit_point
-from flows.ingest.load import (SUPPORTED_SUFFIXES, Prefetched, ReadResult, inbox_files, read_export,
+from flows.ingest.load import (SUPPORTED_SUFFIXES, Prefetched, inbox_files, read_export,
                                scratch_database)
 from flows.ingest.profiles import Profile, load_profiles
 from flows.settings import Settings, ShopConfig
@@ -73,25 +73,38 @@ def _start(profiles: list[Profile], salt: str, fast: bool) -> None:
     _profiles, _salt, _fast = profiles, salt, fast
 
 
+def _one_thread_scratch() -> duckdb.DuckDBPyConnection:
+    """The fast reader's scratch database on one thread: the other cores read other files, or
+    start Prefect's server."""
+    con = scratch_database()
+    con.execute("set threads = 1")
+    return con
+
+
 def _scratch_db() -> duckdb.DuckDBPyConnection:
     global _scratch
     if _scratch is None:
-        _scratch = scratch_database()
-        _scratch.execute("set threads = 1")  # the pool is the parallelism
+        _scratch = _one_thread_scratch()
     return _scratch
 
 
-def read_ahead(path: Path, shop: ShopConfig) -> tuple[str, ReadResult] | None:
-    """In a worker: (sha256, what reading the file found), or None when the writer must read it."""
-    exit_point("read_ahead")
+def read_for_writer(path: Path, shop: ShopConfig, profiles: list[Profile], salt: str,
+                    scratch: Callable[[], duckdb.DuckDBPyConnection] | None, by: str) -> Prefetched | None:
+    """A file's bytes read and recognised, parsed and mapped (``read_export``) for the writer, or
+    None when the writer must read it itself (a type it does not read, a file it cannot open)."""
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         return None
     try:
         data = path.read_bytes()
     except OSError:
         return None
-    sha = hashlib.sha256(data).hexdigest()
-    return sha, read_export(path, data, shop, _profiles, _salt, _scratch_db if _fast else None)
+    return Prefetched(hashlib.sha256(data).hexdigest(), read_export(path, data, shop, profiles, salt, scratch), by)
+
+
+def read_ahead(path: Path, shop: ShopConfig) -> Prefetched | None:
+    """In a worker: ``read_for_writer`` with the pool's profiles and salt."""
+    exit_point("read_ahead")
+    return read_for_writer(path, shop, _profiles, _salt, _scratch_db if _fast else None, "worker")
 
 
 def _file_bytes(path: Path) -> int | None:
@@ -130,25 +143,25 @@ def read_early(settings: Settings) -> Iterator[Path]:
     def scratch_db() -> duckdb.DuckDBPyConnection:
         nonlocal scratch
         if scratch is None:
-            scratch = scratch_database()
-            scratch.execute("set threads = 1")  # the other core starts the server
+            scratch = _one_thread_scratch()
         return scratch
 
     held = 0
     try:
         for shop, path in inbox_files(settings):
             size = _file_bytes(path)
-            if path.suffix.lower() not in SUPPORTED_SUFFIXES or size is None or size > MAX_BYTES:
+            if size is None or size > MAX_BYTES:
                 continue
             if held + size > MAX_EARLY_BYTES:
                 return
             try:
-                data = path.read_bytes()
-                result = read_export(path, data, shop, early.profiles, salt, scratch_db)
+                prefetched = read_for_writer(path, shop, early.profiles, salt, scratch_db, "early")
             except Exception:  # noqa: BLE001 - the ingest reads the file again and reports
                 continue
-            held += len(data)
-            early.reads[(path, shop)] = Prefetched(hashlib.sha256(data).hexdigest(), result, by="early")
+            if prefetched is None:
+                continue
+            held += size
+            early.reads[(path, shop)] = prefetched
             yield path
     finally:
         if scratch is not None:
@@ -203,7 +216,7 @@ def load_files(ingestor: "Ingestor", items: Sequence[Item], workers: int) -> Non
             prefetched = early.pop((path, shop), None)
             if future is not None:
                 try:
-                    prefetched = Prefetched(*future.result())
+                    prefetched = future.result()
                 except Exception:  # the writer reads the file again; any error surfaces there
                     prefetched = None
             ingestor.ingest_file(path, shop, from_inbox=from_inbox, prefetched=prefetched)
