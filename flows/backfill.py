@@ -123,13 +123,13 @@ def render_many(settings: "Settings", todo: Sequence[PlannedReport], *, jobs: in
             outcomes.append(render_planned(settings, planned, keep))
             step(planned.label)
         return outcomes
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
     from concurrent.futures.process import BrokenProcessPool
 
+    from flows.workerpool import worker_pool
+
     outcomes = []
-    # spawn: a clean interpreter per worker, nothing inherited from the flow's threads
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with worker_pool(jobs) as pool:
         futures = {pool.submit(render_planned, settings, planned, keep): planned for planned in todo}
         for future in as_completed(futures):
             planned = futures[future]

@@ -29,10 +29,9 @@ the same rule as a worker's result (the same sha256, the same profiles, salt and
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +44,7 @@ from flows.ingest.load import (SUPPORTED_SUFFIXES, Prefetched, inbox_files, read
 from flows.ingest.profiles import Profile, load_profiles
 from flows.settings import Settings, ShopConfig
 from flows.warehouse.db import existing_salt
+from flows.workerpool import worker_pool
 
 if TYPE_CHECKING:
     from flows.ingest.load import Ingestor
@@ -188,8 +188,7 @@ def load_files(ingestor: "Ingestor", items: Sequence[Item], workers: int) -> Non
         for path, shop, from_inbox in items:
             ingestor.ingest_file(path, shop, from_inbox=from_inbox, prefetched=early.pop((path, shop), None))
         return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start, initargs=(ingestor.profiles or [], ingestor.salt, ingestor.fast))
+    pool = worker_pool(workers, _start, (ingestor.profiles or [], ingestor.salt, ingestor.fast))
     futures: dict[int, Future] = {}
     broken = False
 

@@ -25,8 +25,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from runs_support import (DEMO_END, HOSTILE_TITLE, REPO, SMTP_PASSWORD, CrashRun, cli, copy_project, kill,
-                          sha256, smtp_config, snapshot, start, start_scripted_smtp, wait_for_pause)
+from runs_support import (DEMO_END, HOSTILE_TITLE, REPO, SMTP_PASSWORD, CrashRun, cli, copy_project, gone_after, kill,
+                          run_processes, sha256, smtp_config, snapshot, start, start_scripted_smtp, wait_for_pause)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -134,7 +134,7 @@ def drive_crash_run(small_demo: Path, prefect_api: str, work: Path) -> CrashRun:
         run = cli(config, "run", "daily", "--date", DEMO_END.isoformat(), "--scope", "tmall_flagship",
                   "--scope", "shopify_us")
         marker = work / "paused"
-        after, logs, second_runs, paused_pid = {}, {}, {}, 0
+        after, logs, second_runs, paused_pid, processes = {}, {}, {}, 0, {}
         for point in KILL_POINTS:
             log = work / f"killed-at-{point.replace(':', '-')}.log"
             marker.unlink(missing_ok=True)
@@ -148,7 +148,9 @@ def drive_crash_run(small_demo: Path, prefect_api: str, work: Path) -> CrashRun:
                 for name, other in others.items():
                     out, err = other.communicate(timeout=120)
                     second_runs[name] = subprocess.CompletedProcess(other.args, other.returncode, out, err)
+            before = run_processes(marker)
             kill(proc)
+            processes[point] = (before, gone_after(marker))
             logs[point] = log.read_text(encoding="utf-8", errors="replace")
             after[point] = snapshot(settings, len(server.messages))
         log = work / "final.log"
@@ -158,6 +160,6 @@ def drive_crash_run(small_demo: Path, prefect_api: str, work: Path) -> CrashRun:
         assert proc.returncode == 0, logs["final"][-4000:]
         return CrashRun(config=config, settings=settings, env=env, exports=exports, originals=originals,
                         after=after, final=snapshot(settings, len(server.messages)), logs=logs,
-                        second_runs=second_runs, paused_pid=paused_pid, smtp=server)
+                        second_runs=second_runs, paused_pid=paused_pid, smtp=server, processes=processes)
     finally:
         controller.stop()

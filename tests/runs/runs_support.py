@@ -122,6 +122,40 @@ def wait_for_pause(proc, marker: Path, log: Path, timeout: float = 300) -> None:
     assert int(marker.read_text()) == proc.pid
 
 
+def run_processes(marker: Path) -> list[int]:
+    """The live processes of a paused run: the run and any worker it started (they inherit its
+    ``SHOPREPORT_TEST_PAUSE_FILE``); zombies are not counted."""
+    import os
+
+    wanted = f"SHOPREPORT_TEST_PAUSE_FILE={marker}".encode()
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/environ", "rb") as f:
+                if wanted not in f.read().split(b"\0"):
+                    continue
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                if f.read().rsplit(b")", 1)[1].split()[0] == b"Z":
+                    continue
+        except OSError:
+            continue
+        found.append(int(entry.name))
+    return sorted(found)
+
+
+def gone_after(marker: Path, seconds: float = 5.0) -> list[int]:
+    """The run's processes still alive ``seconds`` after its kill (none, when its workers end
+    with it)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while (left := run_processes(marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
 def kill(proc) -> None:
     """SIGKILL, for real: no cleanup runs in the killed process."""
     import signal
@@ -194,3 +228,4 @@ class CrashRun:
     second_runs: dict  # command → CompletedProcess of a run started while another was paused
     paused_pid: int  # the process that held the warehouse meanwhile
     smtp: ScriptedSmtp
+    processes: dict = None  # kill point → (the run's processes before the kill, those alive after it)

@@ -71,6 +71,16 @@ def test_killed_while_sending_the_ledger_knows_what_went_out_and_what_is_in_doub
 
 
 @pytest.mark.slow
+def test_a_killed_run_leaves_no_worker_process_behind(crash_run):
+    """A worker process outlives a SIGKILLed run unless it watches for it (flows/workerpool.py);
+    left behind, it would hold its memory for ever."""
+    before, left = crash_run.processes["ingest"]
+    assert len(before) >= 2, "the ingest was reading ahead in worker processes when it was killed"
+    for point, (before, left) in crash_run.processes.items():
+        assert left == [], f"killed at {point}: processes {left} of {before} still running"
+
+
+@pytest.mark.slow
 def test_the_next_run_finishes_the_job_with_no_double_send(crash_run, built_demo):
     snap = crash_run.final
     assert_files_consistent(snap, crash_run.originals)
