@@ -68,6 +68,8 @@ reporting_currency = {json.dumps(project.reporting_currency)}  # all-shops total
 # freshness_cutoff = "10:00"       # wait for the day's exports until this time (next morning);
 #                                  # then send what there is, marked partial, or a "data late" notice
 # freshness_retry_seconds = 300    # how often to look again while waiting
+# render_workers = "auto"          # processes rendering reports beside the run's own when it has
+#                                  # 3 reports or more: one per core but one (at most 3); 0: none
 
 # One [[shops]] table per shop. The id names the inbox folder; business days follow the shop's
 # timezone; gross_margin sets the break-even ROAS (1 / gross_margin) in the ad tables.

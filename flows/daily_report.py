@@ -2,10 +2,13 @@
 
 - ``daily_report``: take the run lock → ingest the inbox and wait for the day's exports (the
   freshness gate) → build the warehouse (when anything changed) → for each scope, ask the send
-  ledger for each audience, render, publish the run page's artifacts, deliver → apply the
-  configured retention → rewrite the archive's index.
+  ledger for each audience (or send the "data late" notice) → for each report to send, in order:
+  render (worker processes render from the end of the list meanwhile, ``flows/reports/ahead.py``),
+  publish the run page's artifacts, deliver → apply the configured retention → rewrite the
+  archive's index.
 - ``weekly_report``: take the run lock → ingest the inbox → build → for each scope, ask the send
-  ledger (kind ``weekly``, period the ISO week), render the weekly report, deliver.
+  ledger (kind ``weekly``, period the ISO week) → render each weekly report (the same way),
+  deliver.
 - ``backfill``: take the run lock → ingest old exports → build if anything changed → render every
   daily and weekly report of a date range that is not archived yet (mail only when asked).
 - ``ingest_files`` and ``build_only``: the single steps, for the CLI's ``ingest`` and ``build``.
@@ -28,6 +31,7 @@ from prefect.cache_policies import NO_CACHE
 from flows import pipeline
 from flows.freshness import Freshness, SourcesLate, freshness_deadline
 from flows.progress import progress_bar
+from flows.reports.ahead import RenderAhead, RenderJob
 from flows.reports.render import warm_up
 from flows.runlock import run_lock
 from flows.settings import Settings, load_settings
@@ -90,10 +94,10 @@ def freshness_task(settings: Settings, scope_dates: dict[str, dt.date], ingest_i
 
 
 @task(name="render", cache_policy=NO_CACHE)
-def render_task(settings: Settings, business_date: dt.date, scope_id: str,
-                missing: list[tuple[str, str]] | None = None, cutoff: dt.datetime | None = None):
-    report = pipeline.render_daily(settings, business_date, scope_id, missing=missing or (), cutoff=cutoff)
-    print(f"rendered {report.archived.pdf}" + (" (partial)" if report.partial else ""))
+def render_task(settings: Settings, job: RenderJob, ahead: RenderAhead):
+    report, by_worker = ahead.take(job)
+    print(f"rendered {report.archived.pdf}" + (" (partial)" if report.partial else "")
+          + (" (by a worker process)" if by_worker else ""))
     return report
 
 
@@ -175,10 +179,9 @@ def _daily_reports(settings: Settings, scope_dates: dict[str, dt.date], ingest: 
     deliver = deliver_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
     notice = notice_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
     deliveries, failures = [], []
-    with progress_bar(len(scope_dates), "reports") as step:
-        for scope_id, day in scope_dates.items():
-            _daily_scope(settings, freshness, scope_id, day, resend, run_id, deliver, notice, deliveries, failures)
-            step(f"{scope_id} {day}")
+    todo = [plan for scope_id, day in scope_dates.items()
+            if (plan := _daily_plan(settings, freshness, scope_id, day, resend, run_id, notice, deliveries, failures))]
+    _render_and_deliver(settings, todo, deliver, deliveries, failures, "reports")
     if not failures and (settings.retention.landing_days or settings.retention.archive_days):
         retention_task(settings)
     if failures:
@@ -188,33 +191,53 @@ def _daily_reports(settings: Settings, scope_dates: dict[str, dt.date], ingest: 
     return deliveries
 
 
-def _daily_scope(settings: Settings, freshness: Freshness, scope_id: str, day: dt.date, resend: bool, run_id: str,
-                 deliver, notice, deliveries: list[str], failures: list[str]) -> None:
-    """One scope's daily report: the late notice, or render once and deliver to each audience."""
+def _daily_plan(settings: Settings, freshness: Freshness, scope_id: str, day: dt.date, resend: bool, run_id: str,
+                notice, deliveries: list[str], failures: list[str]) -> tuple[RenderJob, list] | None:
+    """One scope's daily report: send the late notice, or claim the report's deliveries; returns
+    what to render and whom to deliver it to, when there is anything."""
     status, missing = freshness.status(scope_id, day), freshness.missing(scope_id, day)
     if status == "late":
         claim = pipeline.claim_delivery(settings, pipeline.DAILY_LATE, day, scope_id, resend=resend, run_id=run_id)
         if not claim.should_send:
             print(f"daily_late {scope_id} {day}: not sent again, {claim.reason}")
-            return
+            return None
         state = notice(settings, pipeline.render_late_notice(settings, day, scope_id, missing, freshness.deadline),
                        claim, return_state=True)
         _collect(state, f"{scope_id} {day}", deliveries, failures)
-        return
+        return None
     todo = _to_send(pipeline.claim_audiences(settings, pipeline.DAILY, day, scope_id, partial=status == "partial",
                                              resend=resend, run_id=run_id), f"daily {scope_id} {day}")
     if not todo:
-        return
+        return None
     print(f"daily {scope_id} {day}: {status}; {len(todo)} delivery(ies) to make")
-    rendered = render_task(settings, day, scope_id, missing, freshness.deadline, return_state=True)
+    return RenderJob("daily", day, scope_id, tuple(tuple(m) for m in missing), freshness.deadline), todo
+
+
+def _render_and_deliver(settings: Settings, todo: list[tuple[RenderJob, list]], deliver,
+                        deliveries: list[str], failures: list[str], what: str) -> None:
+    """Render each report (worker processes render from the end of the list: flows/reports/ahead.py)
+    and deliver it to each audience, in order."""
+    with RenderAhead(settings, [job for job, _ in todo]) as ahead, progress_bar(len(todo), what) as step:
+        for job, audiences in todo:
+            _render_one(settings, ahead, job, audiences, deliver, deliveries, failures)
+            step(f"{job.scope_id} {job.day}")
+    if ahead.summary():
+        print(ahead.summary())
+
+
+def _render_one(settings: Settings, ahead: RenderAhead, job: RenderJob, audiences: list, deliver,
+                deliveries: list[str], failures: list[str]) -> None:
+    """Render one report once, publish its run-page summary and deliver it to each audience."""
+    task = render_weekly_task if job.kind == "weekly" else render_task
+    rendered = task(settings, job, ahead, return_state=True)
     if rendered.is_failed():
-        failures.append(f"{scope_id} {day}: {rendered.result(raise_on_failure=False)}")
+        failures.append(f"{job.scope_id} {job.day}: {rendered.result(raise_on_failure=False)}")
         return
     report = rendered.result()
     publish_task(settings, report, return_state=True)  # the run page's summary; never fails the run
-    for audience, claim in todo:
+    for audience, claim in audiences:
         state = deliver(settings, report, audience, claim, return_state=True)
-        _collect(state, f"{scope_id} {day} → {audience.label}", deliveries, failures)
+        _collect(state, f"{job.scope_id} {job.day} → {audience.label}", deliveries, failures)
 
 
 @task(name="archive-index", cache_policy=NO_CACHE)
@@ -228,9 +251,9 @@ def index_task(settings: Settings) -> str:
 
 
 @task(name="render-weekly", cache_policy=NO_CACHE)
-def render_weekly_task(settings: Settings, week_start: dt.date, scope_id: str):
-    report = pipeline.render_weekly(settings, week_start, scope_id)
-    print(f"rendered {report.archived.pdf}")
+def render_weekly_task(settings: Settings, job: RenderJob, ahead: RenderAhead):
+    report, by_worker = ahead.take(job)
+    print(f"rendered {report.archived.pdf}" + (" (by a worker process)" if by_worker else ""))
     return report
 
 
@@ -274,10 +297,8 @@ def _weekly_reports(settings: Settings, week: dt.date, scopes: list[str], ingest
     delays = list(settings.mail.retry_delays)
     deliver = deliver_task.with_options(retries=len(delays), retry_delay_seconds=delays or 0)
     deliveries, failures = [], []
-    with progress_bar(len(scopes), "weekly reports") as step:
-        for scope_id in scopes:
-            _weekly_scope(settings, week, scope_id, resend, run_id, deliver, deliveries, failures)
-            step(scope_id)
+    todo = [plan for scope_id in scopes if (plan := _weekly_plan(settings, week, scope_id, resend, run_id))]
+    _render_and_deliver(settings, todo, deliver, deliveries, failures, "weekly reports")
     if failures:
         raise pipeline.RunIncomplete(f"{len(failures)} of {len(scopes)} weekly report(s) not delivered "
                                      f"(the send ledger has them; the next run retries): "
@@ -285,23 +306,15 @@ def _weekly_reports(settings: Settings, week: dt.date, scopes: list[str], ingest
     return deliveries
 
 
-def _weekly_scope(settings: Settings, week: dt.date, scope_id: str, resend: bool, run_id: str, deliver,
-                  deliveries: list[str], failures: list[str]) -> None:
-    """One scope's weekly report: render once and deliver to each audience that has not had it."""
+def _weekly_plan(settings: Settings, week: dt.date, scope_id: str, resend: bool,
+                 run_id: str) -> tuple[RenderJob, list] | None:
+    """One scope's weekly report: claim its deliveries; what to render and whom to deliver it to."""
     todo = _to_send(pipeline.claim_audiences(settings, pipeline.WEEKLY, week, scope_id, resend=resend, run_id=run_id),
                     f"weekly {scope_id} {week}")
     if not todo:
-        return
+        return None
     print(f"weekly {scope_id} {week}: {len(todo)} delivery(ies) to make")
-    rendered = render_weekly_task(settings, week, scope_id, return_state=True)
-    if rendered.is_failed():
-        failures.append(f"{scope_id} {week}: {rendered.result(raise_on_failure=False)}")
-        return
-    report = rendered.result()
-    publish_task(settings, report, return_state=True)
-    for audience, claim in todo:
-        state = deliver(settings, report, audience, claim, return_state=True)
-        _collect(state, f"{scope_id} {week} → {audience.label}", deliveries, failures)
+    return RenderJob("weekly", week, scope_id), todo
 
 
 @task(name="backfill-reports", cache_policy=NO_CACHE)

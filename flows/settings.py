@@ -187,6 +187,7 @@ class Settings:
     memory_limit: str | None = None  # warehouse.memory_limit: DuckDB's memory cap ("1GB"); None: DuckDB's default
     incremental_memory_limit: str | None = "256MB"  # warehouse.incremental_memory_limit; None: memory_limit
     ingest_workers: int | None = None  # ingest.workers: processes reading files ahead of the writer; None: one per core
+    render_workers: int | None = None  # report.render_workers: processes rendering beside the flow; None: auto
 
     @property
     def base_dir(self) -> Path:
@@ -433,6 +434,14 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
     timezone = _timezone(report, "timezone", "Asia/Shanghai")
     freshness_cutoff = _clock_time(report, "freshness_cutoff", dt.time(10, 0))
     freshness_retry = _positive_seconds(report, "freshness_retry_seconds", 300.0)
+    render = report.get("render_workers", (int, str), "auto")
+    if render == "auto":
+        render_workers = None
+    elif isinstance(render, int) and not isinstance(render, bool) and 0 <= render <= 64:
+        render_workers = render
+    else:
+        raise report.fail("render_workers", f'expected "auto" or a number of processes from 0 to 64 '
+                                            f"(0: none); got {render!r}")
     report.finish()
 
     raw_shops = data.get("shops", [])
@@ -518,6 +527,7 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
         locale_dirs=locale_dirs,
         memory_limit=memory_limit,
         ingest_workers=ingest_workers,
+        render_workers=render_workers,
         incremental_memory_limit=incremental_memory_limit,
     )
 

@@ -174,3 +174,17 @@ def test_warehouse_memory_and_ingest_workers(tmp_path, section, incremental, ing
 def test_warehouse_and_ingest_mistakes_name_the_key(tmp_path, section, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         load_settings(write(tmp_path, GOOD + section))
+
+
+@pytest.mark.parametrize("value, workers", [(None, None), ('"auto"', None), ("0", 0), ("2", 2)])
+def test_report_render_workers(tmp_path, value, workers):
+    section = f"render_workers = {value}\n" if value else ""
+    s = load_settings(write(tmp_path, GOOD.replace("[[shops]]", f"[report]\n{section}\n[[shops]]", 1)))
+    assert s.render_workers == workers
+
+
+@pytest.mark.parametrize("value", ["-1", "65", '"many"', "true", "1.5"])
+def test_report_render_workers_mistakes_name_the_key(tmp_path, value):
+    config = GOOD.replace("[[shops]]", f"[report]\nrender_workers = {value}\n\n[[shops]]", 1)
+    with pytest.raises(ConfigError, match=r"report\.render_workers"):
+        load_settings(write(tmp_path, config))
