@@ -40,7 +40,7 @@ EXIT_ENV = "SHOPREPORT_TEST_EXIT_AT"
 
 def exit_point(name: str) -> None:
     """With ``SHOPREPORT_TEST_EXIT_AT=<name>`` the process ends at once here (``os._exit(70)``):
-    the parallel-ingest test kills its reader processes this way (``read-ahead``), the render-ahead
-    test its render workers (``render-worker``). Inert otherwise."""
+    the parallel-ingest test kills its reader processes this way (``read_ahead``), the render-ahead
+    test its render workers (``render_ahead``). Inert otherwise."""
     if os.environ.get(EXIT_ENV) == name:
         os._exit(70)

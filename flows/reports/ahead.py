@@ -69,7 +69,7 @@ def render(settings: "Settings", job: RenderJob) -> "RenderedReport":
 
 def _render_in_worker(settings: "Settings", job: RenderJob) -> tuple["RenderedReport", float]:
     """A worker's render, with the worker's peak RSS so far (MiB)."""
-    exit_point("render-worker")  # the crash test ends the worker here
+    exit_point("render_ahead")  # the crash test ends the worker here
     report = render(settings, job)
     return report, _peak_rss_mib()
 

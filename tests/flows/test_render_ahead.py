@@ -73,7 +73,7 @@ def test_a_render_that_fails_in_a_worker_fails_where_the_flow_comes_to_it(settin
 
 
 def test_a_worker_that_dies_loses_nothing_the_flow_renders_the_rest(settings, monkeypatch, capsys):
-    monkeypatch.setenv(EXIT_ENV, "render-worker")  # every worker ends at its first report (os._exit)
+    monkeypatch.setenv(EXIT_ENV, "render_ahead")  # every worker ends at its first report (os._exit)
     with RenderAhead(settings, jobs(), workers=1) as ahead:
         taken = [ahead.take(job) for job in jobs()]
     assert [worker for _, worker in taken] == [False, False, False]
