@@ -43,10 +43,12 @@ import csv
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -78,13 +80,67 @@ class Step:
 # processes
 # ----------------------------------------------------------------------------------------------
 
+class TreePeak:
+    """The largest summed RSS of a process and all its descendants (its worker processes), sampled
+    every :attr:`every` seconds while it runs. ``ru_maxrss`` is one process's peak: the largest
+    of the tree's, never their sum."""
+
+    every = 0.2
+
+    def __init__(self) -> None:
+        self.peak_mib = 0.0
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, pid: int) -> None:
+        self._thread = threading.Thread(target=self._sample, args=(pid,), daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        if self._thread:
+            self._thread.join()
+
+    def _sample(self, root: int) -> None:
+        page = os.sysconf("SC_PAGE_SIZE")
+        while not self._done.wait(self.every):
+            parents = {}
+            for entry in os.scandir("/proc"):
+                if entry.name.isdigit():
+                    try:
+                        with open(f"/proc/{entry.name}/stat", "rb") as f:
+                            parents[int(entry.name)] = int(f.read().rsplit(b")", 1)[1].split()[1])
+                    except (OSError, ValueError, IndexError):
+                        continue
+            tree, grew = {root}, True
+            while grew:
+                more = {pid for pid, parent in parents.items() if parent in tree} - tree
+                tree |= more
+                grew = bool(more)
+            total = 0
+            for pid in tree:
+                try:
+                    with open(f"/proc/{pid}/statm", "rb") as f:
+                        total += int(f.read().split()[1]) * page
+                except (OSError, ValueError, IndexError):
+                    continue
+            self.peak_mib = max(self.peak_mib, total / 2**20)
+
+
 def run_process(cmd: list[str], cwd: Path | None = None, env: dict | None = None,
-                log: Path | None = None) -> tuple[float, float, str]:
-    """Run ``cmd`` to its end: (wall seconds, its max RSS in MiB, its output)."""
+                log: Path | None = None, tree: TreePeak | None = None) -> tuple[float, float, str]:
+    """Run ``cmd`` to its end: (wall seconds, its max RSS in MiB, its output); ``tree`` samples
+    the summed RSS of its process tree meanwhile."""
     out = open(log, "w+b") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env or child_env(), stdout=out, stderr=subprocess.STDOUT)
-    _, status, usage = os.wait4(proc.pid, 0)
+    if tree:
+        tree.start(proc.pid)
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        if tree:
+            tree.stop()
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     text = ""
@@ -470,17 +526,22 @@ def bench_size(args, lines_per_year: int, years: int, log,
 
         if i == 0 and server is not None:  # the main job: every shop's morning, every report (once: it is long)
             project = loaded_copy(loaded, data, work / "morning-all", args.memory_limit, with_morning=True)
+            tree = TreePeak()
             wall, rss, text = run_process([*shopreport_cli(), "run", "daily", "--date", day,
                                            "--config", str(project / "shopreport.toml")],
-                                          cwd=project, env=server.env, log=work / "morning-all.log")
+                                          cwd=project, env=server.env, log=work / "morning-all.log", tree=tree)
             reports = sorted((project / "archive" / "daily").glob(f"*/{day}/*.pdf"))
             if len(reports) != len(manifest["shops"]) + 1:
                 raise RuntimeError(f"the all-shops morning rendered {len(reports)} reports, not one per shop "
                                    f"and one for all shops ({project / 'archive'})")
             steps[ALL_SHOPS_RUN].seconds.append(wall)
             steps[ALL_SHOPS_RUN].rss_mb.append(rss)
-            log(f"  morning run, all shops: {wall:.1f}s wall, {rss:.0f} MiB, {len(reports)} reports; "
-                + build_line(text))
+            rendered = re.search(r"reports: \d+/\d+ done in ([\d.]+)s", text)
+            workers = re.search(r"render: (\d+ of \d+ report\(s\) rendered by \d+ worker process\(es\)[^\n]*)", text)
+            log(f"  morning run, all shops: {wall:.1f}s wall, {rss:.0f} MiB (its process tree: "
+                f"{tree.peak_mib:.0f} MiB at most, sampled every {tree.every}s), {len(reports)} reports"
+                + (f" in {rendered.group(1)}s" if rendered else "")
+                + (f" ({workers.group(1)})" if workers else "") + "; " + build_line(text))
 
         project = loaded_copy(loaded, data, work / "weekly-run", args.memory_limit, with_morning=False)
         wall, rss, text = run_process([*shopreport_cli(), "run", "weekly", "--no-ingest", "--week", week_of(MORNING),
