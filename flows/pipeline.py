@@ -26,8 +26,6 @@ from zoneinfo import ZoneInfo
 from flows.archive import ArchivedReport, archive_report, record_delivery, report_folder, write_atomic
 from flows.faults import pause_point
 from flows.freshness import Freshness, SourcesLate, check_sources
-from flows.ingest.load import FileOutcome, IngestReport, Ingestor
-from flows.ingest.parallel import auto_workers
 from flows.ledger import Claim, SendLedger
 from flows.settings import Settings
 from flows.warehouse.build import BuildResult, build, build_is_current
@@ -37,6 +35,7 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
     from flows.delivery.mail import Delivery
+    from flows.ingest.load import FileOutcome, IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +71,9 @@ def report_scopes(settings: Settings) -> list[str]:
 def ingest(settings: Settings, paths: Sequence[Path] | None = None, shop_id: str | None = None,
            progress: Callable[[FileOutcome], None] | None = None) -> IngestReport:
     """Load the inbox (or the given files/folders) into the warehouse."""
+    from flows.ingest.load import Ingestor  # pandas: not imported by a process that only renders
+    from flows.ingest.parallel import auto_workers
+
     def each_file(outcome: FileOutcome) -> None:
         if progress:
             progress(outcome)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 if TYPE_CHECKING:
     import duckdb
@@ -74,6 +75,18 @@ class ArrowCursor:
 
 
 def _python_values(column: "pyarrow.ChunkedArray") -> list[Any]:
+    """A column's values as DuckDB's ``fetchall`` gives them. A ``timestamptz`` is read as naive
+    UTC and given its zone here: pyarrow would import pandas to do it (0.3 s and 44 MiB in a
+    process that only renders)."""
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(column.type) and column.type.tz is not None and column.type.unit != "ns":
+        try:
+            zone = ZoneInfo(column.type.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            return column.to_pylist()
+        naive = column.cast(pa.timestamp(column.type.unit)).to_pylist()
+        return [None if v is None else v.replace(tzinfo=dt.UTC).astimezone(zone) for v in naive]
     return column.to_pylist()
 
 

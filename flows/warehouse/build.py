@@ -27,7 +27,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 import yaml
 
 from flows.settings import ProductRules, Settings, size_bytes
@@ -173,6 +172,8 @@ def _order_within_layer(models: list[Model]) -> list[Model]:
 def write_seeds(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Tables the transforms need from the configuration: shops, reporting settings, fx rates,
     the product rules (``seed_thresholds``, one row) and the monthly targets (``seed_targets``)."""
+    import pandas as pd  # not imported by a process that only renders
+
     shops = pd.DataFrame([{
         "shop_id": s.id, "shop_name": s.name, "platform": s.platform, "currency": s.currency,
         "timezone": s.timezone, "gross_margin": s.gross_margin} for s in settings.shops])
@@ -203,6 +204,8 @@ def write_product_rules(con: duckdb.DuckDBPyConnection, rules: ProductRules) -> 
 
 
 def load_fx_rates(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    import pandas as pd  # not imported by a process that only renders
+
     if not path.is_file():
         raise ModelError(f"{path}: fx rates file not found (paths.fx_rates in the configuration)")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -236,6 +239,8 @@ def load_targets(con: duckdb.DuckDBPyConnection, path: Path, shop_ids: list[str]
     ``ad_cost_target`` means none. Errors name the file, the row (the header is row 1) and the
     column.
     """
+    import pandas as pd  # not imported by a process that only renders
+
     if not path.is_file():
         raise ModelError(f"{path}: targets file not found (paths.targets in the configuration)")
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)

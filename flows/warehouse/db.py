@@ -16,7 +16,6 @@ from pathlib import Path
 
 import duckdb
 
-from flows.ingest.profiles import CANONICAL
 
 LINEAGE_COLUMNS = {"source_file_id": "bigint not null", "source_row": "bigint not null",
                    "shop_id": "varchar not null"}
@@ -67,6 +66,8 @@ class WarehouseBusy(RuntimeError):
 
 
 def raw_table_sql(entity: str) -> str:
+    from flows.ingest.profiles import CANONICAL  # pandas: not imported by a process that only reads
+
     cols = {**LINEAGE_COLUMNS, **CANONICAL[entity]}
     body = ",\n    ".join(f"{name} {ctype}" for name, ctype in cols.items())
     return f"create table if not exists raw_{entity} (\n    {body}\n)"
@@ -111,6 +112,8 @@ def open_warehouse(path: Path, *, read_only: bool = False,
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    from flows.ingest.profiles import CANONICAL
+
     for sql in SCHEMA_SQL:
         con.execute(sql)
     for entity in CANONICAL:
