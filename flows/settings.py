@@ -418,14 +418,7 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
     warehouse_section.finish()
 
     ingest_section = _Section(data.get("ingest"), "ingest", config_path)
-    workers = ingest_section.get("workers", (int, str), "auto")
-    if workers == "auto":
-        ingest_workers = None
-    elif isinstance(workers, int) and not isinstance(workers, bool) and 1 <= workers <= 64:
-        ingest_workers = workers
-    else:
-        raise ingest_section.fail("workers", f'expected "auto" or a number of processes from 1 to 64 '
-                                             f"(1: no workers); got {workers!r}")
+    ingest_workers = _processes(ingest_section, "workers", 1, "1: no workers")
     ingest_section.finish()
 
     report = _Section(data.get("report"), "report", config_path)
@@ -434,14 +427,7 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
     timezone = _timezone(report, "timezone", "Asia/Shanghai")
     freshness_cutoff = _clock_time(report, "freshness_cutoff", dt.time(10, 0))
     freshness_retry = _positive_seconds(report, "freshness_retry_seconds", 300.0)
-    render = report.get("render_workers", (int, str), "auto")
-    if render == "auto":
-        render_workers = None
-    elif isinstance(render, int) and not isinstance(render, bool) and 0 <= render <= 64:
-        render_workers = render
-    else:
-        raise report.fail("render_workers", f'expected "auto" or a number of processes from 0 to 64 '
-                                            f"(0: none); got {render!r}")
+    render_workers = _processes(report, "render_workers", 0, "0: none")
     report.finish()
 
     raw_shops = data.get("shops", [])
@@ -530,6 +516,16 @@ def parse_settings(data: dict[str, Any], config_path: Path) -> Settings:
         render_workers=render_workers,
         incremental_memory_limit=incremental_memory_limit,
     )
+
+
+def _processes(section: _Section, key: str, least: int, meaning: str) -> int | None:
+    """A number of worker processes from ``least`` to 64, or ``"auto"`` (None)."""
+    value = section.get(key, (int, str), "auto")
+    if value == "auto":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and least <= value <= 64:
+        return value
+    raise section.fail(key, f'expected "auto" or a number of processes from {least} to 64 ({meaning}); got {value!r}')
 
 
 def _table_list(raw: Any, name: str, config_path: Path) -> list[Any]:
