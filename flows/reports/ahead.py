@@ -6,7 +6,9 @@ docs/performance.md). With ``[report] render_workers`` above 0 (by default one p
 the flow's, at most :data:`MAX_AUTO_WORKERS`) and at least :data:`MIN_REPORTS` reports to
 render, worker processes render from the end of the run's list while the flow goes through it
 from the start, rendering in its own process each report no worker has taken and delivering each
-in order as it comes to it. The two meet in the middle.
+in order as it comes to it. The two meet in the middle. No worker takes the report the flow
+comes to next (the flow renders it at once; a worker would have to start first), and no more
+workers start than there are reports after the first.
 
 What a run without workers would do, a run with them does:
 
@@ -98,7 +100,8 @@ class RenderAhead:
         self.jobs = list(jobs)
         wanted = workers if workers is not None else (
             settings.render_workers if settings.render_workers is not None else auto_render_workers())
-        self.workers = wanted if len(self.jobs) >= MIN_REPORTS else 0
+        # the flow renders at least the first report itself: never more workers than reports after it
+        self.workers = min(wanted, len(self.jobs) - 1) if len(self.jobs) >= MIN_REPORTS else 0
         self.by_workers = 0  # reports the flow took from a worker
         self.worker_peak_mib = 0.0  # the largest worker's peak RSS
         self.broken = ""  # why the workers stopped, when one died
@@ -129,10 +132,12 @@ class RenderAhead:
             thread.join()
 
     def _feed(self) -> None:
-        """One worker's turn after turn: take the last job nobody has, wait for it, again."""
+        """One worker's turn after turn: take the last job nobody has, wait for it, again. The
+        job the flow comes to next is left to the flow: it renders it at once, a worker would
+        have to start first."""
         while True:
             with self._lock:
-                if self._closed or self.broken or self._back < self._next:
+                if self._closed or self.broken or self._back <= self._next:
                     return
                 i = self._back
                 try:

@@ -93,6 +93,18 @@ def test_few_reports_start_no_worker(settings):
     assert RenderAhead(settings, jobs(), workers=0).workers == 0
 
 
+def test_the_flow_renders_its_next_report_itself_and_no_worker_waits_idle(settings):
+    """Three reports and more workers asked for than reports after the first: two start, and
+    the flow renders the first at once instead of waiting for a worker to start; the last is a
+    worker's (the second goes to whichever comes to it first)."""
+    with RenderAhead(settings, jobs(), workers=5) as ahead:
+        assert ahead.workers == 2
+        taken = [ahead.take(job) for job in jobs()]
+    by_worker = [worker for _, worker in taken]
+    assert by_worker[0] is False and by_worker[2] is True
+    assert ahead.by_workers == sum(by_worker)
+
+
 def test_the_daily_flow_delivers_each_report_once_with_a_worker_rendering_some(demo_dir, settings, caplog):
     config = (demo_dir / "shopreport.toml").read_text(encoding="utf-8")
     (demo_dir / "workers.toml").write_text(config.replace("\n[report]\n", "\n[report]\nrender_workers = 1\n"),
