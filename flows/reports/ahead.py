@@ -6,9 +6,8 @@ docs/performance.md). With ``[report] render_workers`` above 0 (by default one p
 the flow's, at most :data:`MAX_AUTO_WORKERS`) and at least :data:`MIN_REPORTS` reports to
 render, worker processes render from the end of the run's list while the flow goes through it
 from the start, rendering in its own process each report no worker has taken and delivering each
-in order as it comes to it. The two meet in the middle. No worker takes the report the flow
-comes to next (the flow renders it at once; a worker would have to start first), and no more
-workers start than there are reports after the first.
+in order as it comes to it. The two meet in the middle. No more workers start than there are
+reports after the first, which the flow renders at once (a worker would have to start first).
 
 What a run without workers would do, a run with them does:
 
@@ -132,12 +131,10 @@ class RenderAhead:
             thread.join()
 
     def _feed(self) -> None:
-        """One worker's turn after turn: take the last job nobody has, wait for it, again. The
-        job the flow comes to next is left to the flow: it renders it at once, a worker would
-        have to start first."""
+        """One worker's turn after turn: take the last job nobody has, wait for it, again."""
         while True:
             with self._lock:
-                if self._closed or self.broken or self._back <= self._next:
+                if self._closed or self.broken or self._back < self._next:
                     return
                 i = self._back
                 try:

@@ -93,7 +93,7 @@ def test_few_reports_start_no_worker(settings):
     assert RenderAhead(settings, jobs(), workers=0).workers == 0
 
 
-def test_the_flow_renders_its_next_report_itself_and_no_worker_waits_idle(settings):
+def test_no_more_workers_than_reports_after_the_first(settings):
     """Three reports and more workers asked for than reports after the first: two start, and
     the flow renders the first at once instead of waiting for a worker to start; the last is a
     worker's (the second goes to whichever comes to it first)."""
