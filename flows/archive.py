@@ -4,6 +4,7 @@ Layout (``docs/archive.md``)::
 
     archive/
       index.html                              every report, by date, shop and kind (works from file://)
+      .index/<2026-11>.json                   each month's rows of index.html (remade when one changes)
       daily/<scope_id>/<2026-11-22>/
         日报_天猫旗舰店_2026-11-22.pdf          the report as sent
         日报_天猫旗舰店_2026-11-22.html         the HTML the PDF was made from
@@ -38,6 +39,8 @@ TEMPLATES_DIR = REPO_ROOT / "report_templates"
 MANIFEST = "manifest.json"
 DATA_DIR = "data"
 INDEX = "index.html"
+INDEX_ROWS = "archive_index_rows.html"  # one month's rows of index.html
+INDEX_CACHE = ".index"  # each month's rows, made again only when a report of the month changes
 MANIFEST_SCHEMA = 1
 KINDS = ("daily", "weekly")
 
@@ -236,30 +239,44 @@ def list_reports(archive_dir: Path, *, kinds: Sequence[str] = KINDS, scopes: Seq
                  sent: bool | None = None) -> list[ArchiveEntry]:
     """Archived reports, newest first; ``start``/``end`` keep the reports covering a day in range."""
     entries = []
+    for kind, folder, first, last in _report_folders(archive_dir, kinds):
+        if scopes and folder.parent.name not in scopes:
+            continue
+        if (start and last < start) or (end and first > end):
+            continue
+        entry = _entry(kind, folder, first, last)
+        if entry is None or (sent is not None and entry.sent != sent):
+            continue
+        entries.append(entry)
+    return _newest_first(entries)
+
+
+def _report_folders(archive_dir: Path, kinds: Sequence[str] = KINDS) -> list[tuple[str, Path, dt.date, dt.date]]:
+    """Every report folder (kind, folder, first day, last day), read from the paths alone."""
+    found = []
     for kind in kinds:
         for folder in sorted((archive_dir / kind).glob("*/*")):
             if not folder.is_dir():
                 continue
-            scope_id, period = folder.parent.name, folder.name
-            if scopes and scope_id not in scopes:
-                continue
             try:
-                first, last = period_days(kind, period)
+                first, last = period_days(kind, folder.name)
             except ValueError:
                 continue  # not a report folder
-            if (start and last < start) or (end and first > end):
-                continue
-            manifest = load_manifest(folder)
-            if manifest is None:
-                manifest = _legacy_manifest(folder)
-                if manifest is None:
-                    continue  # nothing but a data-late notice, or a folder being written
-            entry = ArchiveEntry(folder, kind, scope_id, period, first, last, manifest)
-            if sent is not None and entry.sent != sent:
-                continue
-            entries.append(entry)
-    entries.sort(key=lambda e: (e.last_day, e.kind == "weekly", e.scope_id), reverse=True)
-    return entries
+            found.append((kind, folder, first, last))
+    return found
+
+
+def _entry(kind: str, folder: Path, first: dt.date, last: dt.date) -> ArchiveEntry | None:
+    manifest = load_manifest(folder)
+    if manifest is None:
+        manifest = _legacy_manifest(folder)
+        if manifest is None:
+            return None  # nothing but a data-late notice, or a folder being written
+    return ArchiveEntry(folder, kind, folder.parent.name, folder.name, first, last, manifest)
+
+
+def _newest_first(entries: list[ArchiveEntry]) -> list[ArchiveEntry]:
+    return sorted(entries, key=lambda e: (e.last_day, e.kind == "weekly", e.scope_id), reverse=True)
 
 
 def _legacy_manifest(folder: Path) -> dict[str, Any] | None:
@@ -287,39 +304,84 @@ def _href(entry: ArchiveEntry, path: Path | None, archive_dir: Path) -> str | No
 def write_index(archive_dir: Path, *, title: str = "shopreport") -> Path:
     """Write ``index.html`` at the archive root: every report with links to its files, by date,
     shop and kind. Relative links only, so it works from a file:// URL and when the folder is
-    copied elsewhere."""
+    copied elsewhere.
+
+    Each month's rows are kept in ``.index/<YYYY-MM>.json`` and made again only when a report
+    of that month was added, removed or changed (its manifest's time), or the template
+    changed: a run rewrites its own month, not years of reports (a year of 20 shops' daily
+    reports took 3.6 s to list and render again, every run)."""
+    from markupsafe import Markup
+
     from flows.reports.render import template_environment
 
-    entries = list_reports(archive_dir)
-    rows = []
-    for e in entries:
-        data = e.folder / DATA_DIR
-        rows.append({
-            "kind": e.kind, "scope_id": e.scope_id, "scope_name": e.scope_name, "period": e.period,
-            "month": e.last_day.strftime("%Y-%m"),
-            "subject": e.manifest.get("subject", ""),
-            "partial": bool(e.manifest.get("partial")),
-            "links": [(label, href) for label, href in (
-                ("PDF", _href(e, e.file("pdf"), archive_dir)),
-                ("HTML", _href(e, e.file("html"), archive_dir)),
-                ("Excel", _href(e, e.file("xlsx"), archive_dir)),
-                ("邮件 mail", _href(e, e.file("email"), archive_dir)),
-                ("数据 data", _href(e, data / "queries.json" if data.is_dir() else None, archive_dir)),
-                ("manifest", _href(e, e.folder / MANIFEST if (e.folder / MANIFEST).exists() else None,
-                                   archive_dir)),
-            ) if href],
-            "deliveries": e.deliveries,
-            "version": (e.manifest.get("version") or {}).get("transforms", "")[:8],
-            "templates": (e.manifest.get("version") or {}).get("templates", "")[:8],
-            "rendered_at": (e.manifest.get("rendered_at") or "")[:16].replace("T", " "),
-        })
-    shops = sorted({(r["scope_id"], r["scope_name"]) for r in rows})
-    html = template_environment(TEMPLATES_DIR).get_template("archive_index.html").render(
-        title=title, rows=rows, shops=shops, count=len(rows),
+    env = template_environment(TEMPLATES_DIR)
+    stamp = sha256_hex((TEMPLATES_DIR / "archive_index.html").read_bytes()
+                       + (TEMPLATES_DIR / INDEX_ROWS).read_bytes())
+    by_month: dict[str, list[tuple[str, Path, dt.date, dt.date]]] = {}
+    for found in _report_folders(archive_dir):
+        by_month.setdefault(found[3].strftime("%Y-%m"), []).append(found)
+    cache_dir = archive_dir / INDEX_CACHE
+    months = []
+    for month in sorted(by_month, reverse=True):
+        key = [[str(folder.relative_to(archive_dir)), _changed_at(folder)] for _, folder, _, _ in by_month[month]]
+        cached = _read_json(cache_dir / f"{month}.json")
+        if not cached or cached.get("stamp") != stamp or cached.get("key") != key:
+            entries = _newest_first([e for e in (_entry(*found) for found in by_month[month]) if e is not None])
+            rows = [_index_row(e, archive_dir) for e in entries]
+            cached = {"stamp": stamp, "key": key, "count": len(rows),
+                      "shops": sorted({(r["scope_id"], r["scope_name"]) for r in rows}),
+                      "html": env.get_template(INDEX_ROWS).render(month=month, rows=rows)}
+            write_atomic(cache_dir / f"{month}.json", json.dumps(cached, ensure_ascii=False).encode("utf-8"))
+        months.append(cached)
+    for stale in cache_dir.glob("*.json") if cache_dir.is_dir() else ():
+        if stale.stem not in by_month:
+            stale.unlink()
+    shops = sorted({tuple(shop) for m in months for shop in m["shops"]})
+    html = env.get_template("archive_index.html").render(
+        title=title, months=[Markup(m["html"]) for m in months if m["count"]], shops=shops,
+        count=sum(m["count"] for m in months),
         generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
     path = archive_dir / INDEX
     write_atomic(path, html.encode("utf-8"))
     return path
+
+
+def _changed_at(folder: Path) -> int:
+    """When a report folder last changed as the index sees it: its manifest (written last, and
+    again at each delivery), else the folder."""
+    try:
+        return (folder / MANIFEST).stat().st_mtime_ns
+    except OSError:
+        return folder.stat().st_mtime_ns
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _index_row(e: ArchiveEntry, archive_dir: Path) -> dict[str, Any]:
+    data = e.folder / DATA_DIR
+    return {
+        "kind": e.kind, "scope_id": e.scope_id, "scope_name": e.scope_name, "period": e.period,
+        "subject": e.manifest.get("subject", ""),
+        "partial": bool(e.manifest.get("partial")),
+        "links": [(label, href) for label, href in (
+            ("PDF", _href(e, e.file("pdf"), archive_dir)),
+            ("HTML", _href(e, e.file("html"), archive_dir)),
+            ("Excel", _href(e, e.file("xlsx"), archive_dir)),
+            ("邮件 mail", _href(e, e.file("email"), archive_dir)),
+            ("数据 data", _href(e, data / "queries.json" if data.is_dir() else None, archive_dir)),
+            ("manifest", _href(e, e.folder / MANIFEST if (e.folder / MANIFEST).exists() else None,
+                               archive_dir)),
+        ) if href],
+        "deliveries": e.deliveries,
+        "version": (e.manifest.get("version") or {}).get("transforms", "")[:8],
+        "templates": (e.manifest.get("version") or {}).get("templates", "")[:8],
+        "rendered_at": (e.manifest.get("rendered_at") or "")[:16].replace("T", " "),
+    }
 
 
 # ----------------------------------------------------------------------------------------------

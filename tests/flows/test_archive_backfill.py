@@ -17,7 +17,8 @@ import openpyxl
 import pytest
 from bs4 import BeautifulSoup
 
-from flows.archive import MANIFEST, code_version, list_reports, pdf_text, verify_report
+from flows.archive import (MANIFEST, code_version, list_reports, pdf_text, record_delivery, verify_report,
+                           write_index)
 from flows.daily_report import backfill
 from flows.pipeline import rerender_archived
 from flows.reports.i18n import get_locale
@@ -104,6 +105,39 @@ def test_the_index_lists_every_report_and_its_links_resolve(backfilled):
     for href in hrefs:
         assert not urlparse(href).scheme and not href.startswith("/"), href  # relative: file:// and copies work
         assert (index.parent / unquote(href)).is_file(), href
+
+
+def test_the_index_makes_again_only_the_months_whose_reports_changed(backfilled, tmp_path):
+    """Each month's rows are kept (archive/.index/<month>.json): a delivery recorded on a report
+    of November remakes November's rows and leaves October's file alone; a removed report
+    disappears from the index; the index lists what a full listing of the archive lists."""
+    import shutil
+
+    settings, _, _ = backfilled
+    archive = tmp_path / "archive"
+    shutil.copytree(settings.archive_dir, archive)
+    shutil.rmtree(archive / ".index", ignore_errors=True)
+    write_index(archive)
+    cache = archive / ".index"
+    october, november = cache / "2026-10.json", cache / "2026-11.json"
+    assert october.is_file() and november.is_file()
+    kept = october.stat().st_mtime_ns, october.read_bytes()
+
+    def rows() -> dict[tuple[str, str], str]:
+        soup = BeautifulSoup((archive / "index.html").read_text(encoding="utf-8"), "html.parser")
+        return {(r["data-kind"], r["data-period"]): r.get_text(" ", strip=True) for r in soup.select("tr.report")}
+
+    record_delivery(archive / "daily" / SHOP / "2026-11-20",
+                    {"to": ["late-reader@example.com"], "at": "2026-11-21T02:00:00+00:00", "method": "smtp"})
+    write_index(archive)
+    assert "late-reader@example.com" in rows()[("daily", "2026-11-20")]
+    assert (october.stat().st_mtime_ns, october.read_bytes()) == kept, "October's rows were made again"
+
+    shutil.rmtree(archive / "daily" / SHOP / "2026-10-31")
+    write_index(archive)
+    listed = {(e.kind, e.period) for e in list_reports(archive)}
+    assert ("daily", "2026-10-31") not in rows() and set(rows()) == listed
+    assert len(listed) == len(expected_folders(settings)) - 1
 
 
 def test_archive_list_finds_reports_by_shop_kind_and_date(backfilled):
