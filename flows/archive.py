@@ -307,16 +307,16 @@ def write_index(archive_dir: Path, *, title: str = "shopreport") -> Path:
     copied elsewhere.
 
     Each month's rows are kept in ``.index/<YYYY-MM>.json`` and made again only when a report
-    of that month was added, removed or changed (its manifest's time), or the template
-    changed: a run rewrites its own month, not years of reports (a year of 20 shops' daily
+    of that month was added, removed or changed (its manifest's time), or the templates or
+    this module changed: a run rewrites its own month, not years of reports (a year of 20 shops' daily
     reports took 3.6 s to list and render again, every run)."""
     from markupsafe import Markup
 
     from flows.reports.render import template_environment
 
     env = template_environment(TEMPLATES_DIR)
-    stamp = sha256_hex((TEMPLATES_DIR / "archive_index.html").read_bytes()
-                       + (TEMPLATES_DIR / INDEX_ROWS).read_bytes())
+    stamp = sha256_hex(b"".join(path.read_bytes() for path in (  # what makes the rows: this module too
+        TEMPLATES_DIR / "archive_index.html", TEMPLATES_DIR / INDEX_ROWS, Path(__file__))))
     by_month: dict[str, list[tuple[str, Path, dt.date, dt.date]]] = {}
     for found in _report_folders(archive_dir):
         by_month.setdefault(found[3].strftime("%Y-%m"), []).append(found)

@@ -101,6 +101,9 @@ def render_task(settings: Settings, job: RenderJob, ahead: RenderAhead):
     return report
 
 
+render_weekly_task = render_task.with_options(name="render-weekly")  # its own name on the run page
+
+
 def _temporary_failure(task, task_run, state) -> bool:
     """Retry a delivery only when the failure may go away (see DeliveryError.temporary)."""
     exc = state.data if isinstance(state.data, BaseException) else state.result(raise_on_failure=False)
@@ -248,13 +251,6 @@ def index_task(settings: Settings) -> str:
     path = write_index(settings.archive_dir)
     print(f"archive index: {path}")
     return str(path)
-
-
-@task(name="render-weekly", cache_policy=NO_CACHE)
-def render_weekly_task(settings: Settings, job: RenderJob, ahead: RenderAhead):
-    report, by_worker = ahead.take(job)
-    print(f"rendered {report.archived.pdf}" + (" (by a worker process)" if by_worker else ""))
-    return report
 
 
 @flow(name="weekly-report", log_prints=True)
