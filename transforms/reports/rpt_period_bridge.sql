@@ -195,7 +195,9 @@ weighted as (
         case
             when bridge_status <> 'ok' then null
             when gmv = gmv_base then gmv
-            else (gmv - gmv_base) / (ln(gmv) - ln(gmv_base))
+            -- ln of the ratio, as the effects take theirs: ln(gmv) - ln(gmv_base) loses digits when
+            -- two large GMVs are close, and the effects then miss the change by 1e-9 of it
+            else (gmv - gmv_base) / ln(gmv / gmv_base)
         end as log_mean_gmv
     from classified
 
